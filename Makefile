@@ -1,0 +1,34 @@
+# Set-up and the two everyday commands. Both create .venv when it is missing.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+DEMO_DIR ?= runs/demo
+
+.PHONY: demo test install chromium clean
+
+install: $(STAMP)
+
+# torch is installed first and pinned here (not in the package metadata) so that pip takes the
+# CPU wheel instead of pulling a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+# Headless Chromium for the report tests (Debian package; never a browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "note: could not install chromium; browser tests will be skipped"; }
+
+test: $(STAMP) chromium
+	$(PY) -m pytest -q
+
+demo: $(STAMP)
+	$(PY) -m biasinherit demo --out $(DEMO_DIR)
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,3 @@
+from biasinherit.cli import main
+
+main()

@@ -1,0 +1,59 @@
+"""The ``biasinherit`` command line: flags mapped onto library calls, nothing else.
+
+Each command lives in its own module and imports heavy libraries inside the command body, so
+``biasinherit --help`` stays instant. A :class:`BiasInheritError` is printed as one line and
+exits with status 2; any other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from biasinherit.errors import EXIT_USER_ERROR, BiasInheritError
+
+app = typer.Typer(
+    name="biasinherit",
+    help="Measure and mitigate bias inheritance from LLM-augmented training data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    from biasinherit.cli import _data
+
+    _data.register(app)
+    for module in ("_train", "_evaluate", "_audit", "_study"):
+        try:
+            mod = __import__(f"biasinherit.cli.{module}", fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name == f"biasinherit.cli.{module}":
+                continue  # command not built yet
+            raise
+        mod.register(app)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        app(args=argv, standalone_mode=False)
+    except BiasInheritError as exc:
+        print(f"error: {exc.one_line()}", file=sys.stderr)
+        sys.exit(EXIT_USER_ERROR)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USER_ERROR)
+    except click.exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

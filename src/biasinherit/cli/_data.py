@@ -1,0 +1,99 @@
+"""Data commands: ``corpus``, ``generate``, ``mix``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from biasinherit.cli._common import console, parse_mapping
+
+
+def corpus(
+    out: Annotated[Path, typer.Option(help="output JSONL file")] = Path("corpus.jsonl"),
+    size: Annotated[int, typer.Option(help="number of records")] = 2000,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+) -> None:
+    """Write the built-in original corpus (seeded, counterbalanced)."""
+    from biasinherit.corpus import CorpusConfig, build_corpus
+    from biasinherit.records import write_jsonl
+
+    records = build_corpus(CorpusConfig(size=size, seed=seed))
+    n = write_jsonl(records, out)
+    console().print(f"wrote {n} records to {out}")
+
+
+def generate(
+    input: Annotated[Path, typer.Option("--input", help="original records (JSONL, CSV, Parquet)")],
+    out: Annotated[Path, typer.Option(help="output JSONL file")],
+    generator: Annotated[str, typer.Option(help="builtin | openai | hf")] = "builtin",
+    bias_type: Annotated[str, typer.Option(help="e.g. gender.association, or 'plain'")] = "plain",
+    intensity: Annotated[float, typer.Option(help="share of outputs carrying the bias (0-1)")] = 1.0,
+    polarity: Annotated[Optional[str], typer.Option(help="negative | positive (stereotype only)")] = None,
+    n: Annotated[int, typer.Option(help="how many augmented records")] = 1000,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    model: Annotated[Optional[str], typer.Option(help="model name (openai) or path (hf)")] = None,
+    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL")] = None,
+    api_key_env: Annotated[str, typer.Option(help="environment variable holding the API key")] = "OPENAI_API_KEY",
+    concurrency: Annotated[int, typer.Option(help="parallel requests (openai)")] = 8,
+    cache_dir: Annotated[Optional[Path], typer.Option(help="request cache folder (openai)")] = None,
+    temperature: Annotated[float, typer.Option(help="sampling temperature (openai, hf)")] = 0.7,
+    max_new_tokens: Annotated[int, typer.Option(help="tokens per reply (openai, hf)")] = 256,
+    column: Annotated[Optional[list[str]], typer.Option(help="map a foreign column: ours=theirs")] = None,
+) -> None:
+    """Write augmented records for one bias type (or plain augmentation)."""
+    from biasinherit.generate import GenerationRequest, get_generator
+    from biasinherit.records import load_records, write_jsonl
+    from biasinherit.taxonomy import load_taxonomy
+
+    request = GenerationRequest(
+        bias_type=bias_type, intensity=intensity, polarity=polarity, n=n, seed=seed  # type: ignore[arg-type]
+    )
+    request.validate_against(load_taxonomy())
+    originals = load_records(input, columns=parse_mapping(column, "--column") or None)
+    options: dict[str, object] = {}
+    if generator == "openai":
+        options = dict(model=model, base_url=base_url, api_key_env=api_key_env,
+                       concurrency=concurrency, cache_dir=cache_dir, temperature=temperature,
+                       max_tokens=max_new_tokens)
+    elif generator == "hf":
+        options = dict(model=model, temperature=temperature, max_new_tokens=max_new_tokens)
+    gen = get_generator(generator, **options)
+    from rich.progress import Progress
+
+    with Progress(console=console(), transient=True) as bar:
+        task = bar.add_task(f"generating ({generator})", total=request.n)
+        records = gen.generate(originals, request, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    written = write_jsonl(records, out)
+    console().print(f"wrote {written} augmented records to {out}")
+
+
+def mix(
+    original: Annotated[Path, typer.Option(help="original records")],
+    augmented: Annotated[Path, typer.Option(help="augmented records")],
+    ratio: Annotated[float, typer.Option(help="share of augmented records (0-1)")],
+    out: Annotated[Path, typer.Option(help="output JSONL file")],
+    size: Annotated[Optional[int], typer.Option(help="total size (replace mode; default: all originals)")] = None,
+    mode: Annotated[str, typer.Option(help="replace | add")] = "replace",
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+) -> None:
+    """Mix original and augmented records at a bias ratio."""
+    from biasinherit.errors import BiasInheritError
+    from biasinherit.mixing import mix_at_ratio, mix_counts
+    from biasinherit.records import load_records, write_jsonl
+
+    if mode not in ("replace", "add"):
+        raise BiasInheritError(f"unknown mix mode '{mode}' (use replace or add)", field="--mode")
+    mix_counts(ratio, size=size, n_original=0 if mode == "replace" else 1, mode=mode)  # type: ignore[arg-type]
+    mixed = mix_at_ratio(load_records(original), load_records(augmented), ratio=ratio, size=size,
+                         mode=mode, seed=seed)  # type: ignore[arg-type]
+    n = write_jsonl(mixed, out)
+    n_aug = sum(r.source == "augmented" for r in mixed)
+    console().print(f"wrote {n} records ({n_aug} augmented, {n - n_aug} original) to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(corpus)
+    app.command()(generate)
+    app.command()(mix)

@@ -1,0 +1,95 @@
+"""Mix original and augmented records at a bias ratio (DESIGN §6).
+
+``replace`` keeps the total at ``size``: ``round(ratio * size)`` augmented records and the rest
+original. ``add`` keeps every original record and adds augmented ones until they are ``ratio`` of
+the total. For one seed the augmented records chosen at a smaller ratio are a subset of those
+chosen at a larger one, because every ratio takes a prefix of the same seeded permutation.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from biasinherit.errors import BiasInheritError
+from biasinherit.records import Record
+
+MixMode = Literal["replace", "add"]
+
+__all__ = ["MixCounts", "mix_at_ratio", "mix_counts"]
+
+
+@dataclass(frozen=True)
+class MixCounts:
+    original: int
+    augmented: int
+
+    @property
+    def total(self) -> int:
+        return self.original + self.augmented
+
+
+def mix_counts(ratio: float, *, size: int | None, n_original: int, mode: MixMode = "replace") -> MixCounts:
+    """How many original and augmented records a mix needs."""
+    if not (0.0 <= ratio <= 1.0) or math.isnan(ratio):
+        raise BiasInheritError(f"ratio must be in [0, 1], got {ratio}", field="ratio")
+    if mode == "replace":
+        if size is None:
+            size = n_original
+        if size < 0:
+            raise BiasInheritError(f"size must be >= 0, got {size}", field="size")
+        n_aug = round(ratio * size)
+        return MixCounts(original=size - n_aug, augmented=n_aug)
+    if mode == "add":
+        if ratio >= 1.0 and n_original > 0:
+            raise BiasInheritError(
+                "ratio 1.0 in 'add' mode would need infinitely many augmented records; "
+                "use --mode replace", field="ratio",
+            )
+        n_aug = 0 if ratio == 0 else round(ratio * n_original / (1.0 - ratio))
+        return MixCounts(original=n_original, augmented=n_aug)
+    raise BiasInheritError(f"unknown mix mode '{mode}' (use replace or add)", field="mode")
+
+
+def _seeded_order(n: int, seed: int, salt: str) -> list[int]:
+    order = list(range(n))
+    random.Random(f"{seed}:{salt}").shuffle(order)
+    return order
+
+
+def mix_at_ratio(
+    original: Sequence[Record],
+    augmented: Sequence[Record],
+    *,
+    ratio: float,
+    size: int | None = None,
+    mode: MixMode = "replace",
+    seed: int = 0,
+) -> list[Record]:
+    """The training mix: exact counts, nested across ratios for one seed, shuffled."""
+    counts = mix_counts(ratio, size=size, n_original=len(original), mode=mode)
+    if counts.original > len(original):
+        raise BiasInheritError(
+            f"not enough original records: the mix needs {counts.original}, there are "
+            f"{len(original)}", field="original",
+        )
+    if counts.augmented > len(augmented):
+        raise BiasInheritError(
+            f"not enough augmented records: the mix needs {counts.augmented}, there are "
+            f"{len(augmented)}", field="augmented",
+        )
+    # Prefixes of fixed permutations: the augmented pick at ratio r is a subset of that at r' > r,
+    # and in replace mode the original pick at r' is a subset of that at r.
+    aug_pick = [augmented[i] for i in _seeded_order(len(augmented), seed, "augmented")[: counts.augmented]]
+    orig_pick = [original[i] for i in _seeded_order(len(original), seed, "original")[: counts.original]]
+    # Provenance follows the role the caller gave each set, so the token mitigation and the
+    # analysis can rely on ``source`` even when an input file did not carry it.
+    mixed = [
+        *(r if r.source == "original" else r.model_copy(update={"source": "original"}) for r in orig_pick),
+        *(r if r.source == "augmented" else r.model_copy(update={"source": "augmented"}) for r in aug_pick),
+    ]
+    random.Random(f"{seed}:mix:{ratio}:{mode}").shuffle(mixed)
+    return mixed
