@@ -40,6 +40,12 @@ def generate(
     cache_dir: Annotated[Optional[Path], typer.Option(help="request cache folder (openai)")] = None,
     temperature: Annotated[float, typer.Option(help="sampling temperature (openai, hf)")] = 0.7,
     max_new_tokens: Annotated[int, typer.Option(help="tokens per reply (openai, hf)")] = 256,
+    timeout: Annotated[float, typer.Option(help="seconds per request before retrying (openai)")] = 60.0,
+    max_retries: Annotated[int, typer.Option(help="retries per request (openai)")] = 8,
+    batch_size: Annotated[int, typer.Option(help="prompts per generation batch (hf)")] = 8,
+    on_unparseable: Annotated[str, typer.Option(
+        help="a reply with no JSON {prompt, response}: 'error' (retry, then fail) or 'raw' "
+             "(keep the text as the response, marked meta.parse_failed) (openai, hf)")] = "error",
     column: Annotated[Optional[list[str]], typer.Option(help="map a foreign column: ours=theirs")] = None,
 ) -> None:
     """Write augmented records for one bias type (or plain augmentation)."""
@@ -56,9 +62,11 @@ def generate(
     if generator == "openai":
         options = dict(model=model, base_url=base_url, api_key_env=api_key_env,
                        concurrency=concurrency, cache_dir=cache_dir, temperature=temperature,
-                       max_tokens=max_new_tokens)
+                       max_tokens=max_new_tokens, timeout=timeout, max_retries=max_retries,
+                       on_unparseable=on_unparseable)
     elif generator == "hf":
-        options = dict(model=model, temperature=temperature, max_new_tokens=max_new_tokens)
+        options = dict(model=model, temperature=temperature, max_new_tokens=max_new_tokens,
+                       batch_size=batch_size, on_unparseable=on_unparseable)
     gen = get_generator(generator, **options)
     from rich.progress import Progress
 

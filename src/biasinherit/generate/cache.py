@@ -1,0 +1,91 @@
+"""A request cache on disk, so an interrupted generation run resumes without paying twice.
+
+Each entry is one small JSON file named by the SHA-256 of the request content (model, messages,
+temperature, token limit, seed). Entries are written with :func:`records.atomic_write` (a
+temporary file, fsync, rename), so a run killed at any moment leaves either a complete entry or
+none: never a truncated or duplicated one. Files are spread over 256 sub-folders by the first
+two hex digits of the key so that a large cache stays listable.
+
+The cache stores what the server returned (the reply text and a little metadata), never the
+request headers, so an API key can not end up in it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from biasinherit.records import atomic_write
+
+__all__ = ["DEFAULT_CACHE_DIR", "RequestCache", "request_key"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CACHE_DIR = Path("~/.cache/biasinherit/requests")
+_KEY_FIELDS = ("model", "messages", "temperature", "max_tokens", "seed")
+
+
+def request_key(content: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of the request content that determines the reply.
+
+    Only the fields in ``_KEY_FIELDS`` count, serialised canonically (sorted keys, no spaces), so
+    the same request always maps to the same key whatever order its dict was built in.
+    """
+    missing = [k for k in _KEY_FIELDS if k not in content]
+    if missing:
+        raise ValueError(f"request content lacks {', '.join(missing)}")
+    canonical = json.dumps(
+        {k: content[k] for k in _KEY_FIELDS}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class RequestCache:
+    """One JSON file per request key under ``root``."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        base = Path(root) if root is not None else DEFAULT_CACHE_DIR
+        self.root = base.expanduser()
+
+    def path_of(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The stored entry, or None when absent or unreadable (then it is simply redone)."""
+        path = self.path_of(key)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            # atomic writes make this unlikely; treat a damaged entry as a miss, never a crash
+            log.warning("ignoring unreadable cache entry %s (%s)", path, exc)
+            return None
+        return data if isinstance(data, dict) else None
+
+    def put(self, key: str, entry: Mapping[str, Any]) -> None:
+        with atomic_write(self.path_of(key)) as fh:
+            json.dump(dict(entry), fh, ensure_ascii=False, sort_keys=True)
+            fh.write("\n")
+
+    def __contains__(self, key: str) -> bool:
+        return self.path_of(key).is_file()
+
+    def keys(self) -> Iterator[str]:
+        """Keys of every complete entry (temporary files of an interrupted write are skipped)."""
+        if not self.root.is_dir():
+            return
+        for sub in sorted(self.root.iterdir()):
+            if not sub.is_dir():
+                continue
+            for name in sorted(os.listdir(sub)):
+                if name.endswith(".json") and not name.startswith("."):
+                    yield name[: -len(".json")]
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.keys())

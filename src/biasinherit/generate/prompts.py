@@ -1,0 +1,289 @@
+"""Prompts for the LLM generators (``openai``, ``hf``): plan, render, parse, build the record.
+
+One generation request becomes ``n`` planned outputs. Output ``i`` is seeded by
+``random.Random(f"{seed}:{i}")`` alone, so the first ``n`` outputs of a larger request are the
+same as those of a smaller one (and their requests hit the same cache entries). For each output
+the plan fixes:
+
+- the original record it augments: the originals are used round-robin in a seeded order;
+- whether it carries the bias: with probability ``intensity`` (the rest use the plain template
+  and get ``bias_type=None``, noted in ``meta["generation"]["biased"]``);
+- the bias target, filled from the taxonomy: a group and a stereotyped trait of the requested
+  polarity (stereotype), a group and an occupation associated with it (association), or the
+  attribute's representation default group (representation);
+- the per-output seed sent to the model, so repeated requests for one original differ.
+
+Output records carry no ``label``: the model writes a new example and is not asked to keep the
+original's class. The reply must be a JSON object ``{"prompt": ..., "response": ...}``; it may be wrapped in
+```json fences or surrounded by text. Anything else is a :class:`MalformedReply`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from biasinherit.errors import BiasInheritError
+from biasinherit.generate.base import GenerationRequest
+from biasinherit.records import Record, Span
+from biasinherit.taxonomy import BiasType, Taxonomy
+
+__all__ = [
+    "MalformedReply",
+    "PlannedOutput",
+    "augmented_record",
+    "chat_messages",
+    "parse_reply",
+    "plan_outputs",
+    "record_from_reply",
+]
+
+# The placeholders a template may use (bias_types.json); every one is always filled.
+PLACEHOLDERS = (
+    "polarity", "group_label", "attribute", "trait", "intensity", "strength",
+    "attribute_item", "item", "prompt", "response",
+)
+NO_PROMPT = "(none)"
+
+
+class MalformedReply(ValueError):
+    """The model's reply does not hold a usable ``{"prompt", "response"}`` object."""
+
+
+@dataclass(frozen=True)
+class PlannedOutput:
+    """Everything decided about one output before any model is asked."""
+
+    index: int
+    original: Record
+    seed: int  # per-output seed sent to the model
+    biased: bool
+    bias_type: str | None  # the record's bias_type: None for plain and the unbiased share
+    attribute: str | None  # the request's attribute (None for plain augmentation)
+    target_group: str | None  # 'attribute:group'
+    polarity: str | None
+    trait: str | None
+    item: str | None
+    text: str  # the rendered user message
+
+    def target(self) -> dict[str, Any]:
+        return {"group": self.target_group, "polarity": self.polarity, "trait": self.trait,
+                "item": self.item}
+
+
+def _strength(intensity: float) -> str:
+    if intensity >= 0.67:
+        return "explicit and unmistakable"
+    if intensity >= 0.34:
+        return "clear"
+    return "subtle"
+
+
+def _render(template: str, values: dict[str, Any], bias_type: str) -> str:
+    try:
+        return template.format_map(values)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise BiasInheritError(
+            f"template of '{bias_type}' cannot be filled ({exc!r}); placeholders are "
+            f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)}",
+            path="bias_types.json",
+        ) from None
+
+
+def _choose_target(
+    taxonomy: Taxonomy, bt: BiasType, polarity: str | None, rng: random.Random
+) -> dict[str, Any]:
+    """Group, polarity, trait and item for one biased output of bias type ``bt``."""
+    attr = taxonomy.attribute(bt.attribute)
+    target: dict[str, Any] = {"group": None, "polarity": None, "trait": None, "item": None}
+    if bt.expression == "stereotype":
+        polarities = [polarity] if polarity else ["negative", "positive"]
+        candidates = [
+            (g, s) for g in attr.groups for s in attr.stereotypes.get(g, []) if s.polarity in polarities
+        ]
+        if not candidates:
+            raise BiasInheritError(
+                f"attribute '{attr.attribute}' has no {'/'.join(polarities)} stereotypes",
+                field="polarity",
+            )
+        group, stereo = rng.choice(candidates)
+        target.update(group=group, polarity=stereo.polarity, trait=stereo.trait)
+    elif bt.expression == "association":
+        candidates_a = [(g, item) for g in attr.groups for item in attr.associations.get(g, [])]
+        if not candidates_a:
+            raise BiasInheritError(f"attribute '{attr.attribute}' has no associations",
+                                   field=bt.name)
+        group, item = rng.choice(candidates_a)
+        target.update(group=group, item=item)
+    else:  # representation
+        group = attr.representation_default or rng.choice(attr.default_groups)
+        target.update(group=group)
+    return target
+
+
+def plan_outputs(
+    originals: Sequence[Record], request: GenerationRequest, taxonomy: Taxonomy
+) -> list[PlannedOutput]:
+    """The ``request.n`` outputs, in order, each with its original, target and rendered prompt."""
+    request.validate_against(taxonomy)
+    if request.n == 0:
+        return []
+    if not originals:
+        raise BiasInheritError("no original records to augment", field="input")
+    order = list(range(len(originals)))
+    random.Random(f"{request.seed}:order").shuffle(order)
+    bt = taxonomy.bias_type(request.bias_type) if request.bias_type else None
+    attribute = bt.attribute if bt else None
+    plans = []
+    for i in range(request.n):
+        rng = random.Random(f"{request.seed}:{i}")
+        seed = rng.randrange(2**31)
+        biased = bt is not None and rng.random() < request.intensity
+        original = originals[order[i % len(originals)]]
+        values: dict[str, Any] = {
+            "polarity": "", "group_label": "", "attribute": attribute or "", "trait": "",
+            "intensity": request.intensity, "strength": _strength(request.intensity),
+            "attribute_item": "occupation", "item": "",
+            "prompt": original.prompt if original.prompt is not None else NO_PROMPT,
+            "response": original.response,
+        }
+        target: dict[str, Any] = {"group": None, "polarity": None, "trait": None, "item": None}
+        if biased and bt is not None:
+            target = _choose_target(taxonomy, bt, request.polarity, rng)
+            attr = taxonomy.attribute(bt.attribute)
+            values.update(
+                polarity=target["polarity"] or "", group_label=attr.label(target["group"]),
+                trait=target["trait"] or "", item=target["item"] or "",
+            )
+            text = _render(bt.template, values, bt.name)
+        else:
+            text = _render(taxonomy.plain_template, values, "plain")
+        plans.append(PlannedOutput(
+            index=i, original=original, seed=seed, biased=biased,
+            bias_type=request.bias_type if biased else None, attribute=attribute,
+            target_group=f"{attribute}:{target['group']}" if target["group"] else None,
+            polarity=target["polarity"], trait=target["trait"], item=target["item"], text=text,
+        ))
+    return plans
+
+
+def chat_messages(plan: PlannedOutput) -> list[dict[str, str]]:
+    """The chat messages for one planned output (one user turn)."""
+    return [{"role": "user", "content": plan.text}]
+
+
+# ---- parsing ---------------------------------------------------------------------------------
+
+_FENCE = re.compile(r"```[A-Za-z]*\s*(.*?)```", re.DOTALL)
+
+
+def _json_objects(text: str) -> Iterator[Any]:
+    """Every JSON value that starts at a '{' in ``text``, left to right."""
+    decoder = json.JSONDecoder()
+    start = text.find("{")
+    while start != -1:
+        try:
+            value, _end = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            pass
+        else:
+            yield value
+        start = text.find("{", start + 1)
+
+
+def parse_reply(text: str) -> tuple[str | None, str]:
+    """``(prompt, response)`` from a model reply, or raise :class:`MalformedReply`.
+
+    Fenced blocks are tried first, then the whole text; the first object with a non-empty string
+    ``response`` (and a string or null ``prompt``, if present) wins.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise MalformedReply("empty reply")
+    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
+    for candidate in candidates:
+        for obj in _json_objects(candidate):
+            if not isinstance(obj, dict):
+                continue
+            response, prompt = obj.get("response"), obj.get("prompt")
+            if not isinstance(response, str) or not response.strip():
+                continue
+            if prompt is not None and not isinstance(prompt, str):
+                continue
+            return (prompt.strip() or None) if prompt else None, response.strip()
+    snippet = " ".join(text.split())[:80]
+    raise MalformedReply(f"no JSON object with a 'response' string in reply: {snippet!r}")
+
+
+# ---- building the record ---------------------------------------------------------------------
+
+
+def _attribute_spans(text: str, term: str | None) -> list[Span]:
+    if not term:
+        return []
+    pattern = re.compile(rf"(?<![\w-]){re.escape(term)}(?![\w-])", re.IGNORECASE)
+    return [Span(start=m.start(), end=m.end(), kind="attribute") for m in pattern.finditer(text)]
+
+
+def augmented_record(
+    plan: PlannedOutput,
+    prompt: str | None,
+    response: str,
+    *,
+    generation: dict[str, Any],
+    taxonomy: Taxonomy,
+    parse_failed: bool = False,
+) -> Record:
+    """The output Record for ``plan`` given the model's (parsed) prompt and response.
+
+    ``generation`` is the provenance block (:func:`base.provenance`); the output index, seed,
+    whether this output is biased and its target are added to it.
+    """
+    attributes = [plan.attribute] if plan.attribute else None
+    spans = [
+        Span(start=s, end=e, kind="name" if entry.concept == "name" else "group")
+        for s, e, entry in taxonomy.find_terms(response, attributes)
+    ]
+    if plan.biased:
+        spans += _attribute_spans(response, plan.trait or plan.item)
+    spans.sort(key=lambda sp: (sp.start, sp.end))
+    digest = hashlib.sha1(
+        f"{plan.original.id}\x1f{plan.index}\x1f{plan.seed}\x1f{prompt or ''}\x1f{response}".encode()
+    ).hexdigest()[:16]
+    meta: dict[str, Any] = {
+        "generation": {
+            **generation,
+            "output_index": plan.index,
+            "seed": plan.seed,
+            "biased": plan.biased,
+            "target": plan.target(),
+        },
+        "seed_id": plan.original.id,
+    }
+    if parse_failed:
+        meta["parse_failed"] = True
+    return Record(
+        id=digest, prompt=prompt, response=response, source="augmented", bias_type=plan.bias_type,
+        groups=taxonomy.detect_groups(response), spans=spans, meta=meta,
+    )
+
+
+def record_from_reply(
+    plan: PlannedOutput, text: str, *, generation: dict[str, Any], taxonomy: Taxonomy
+) -> Record:
+    """The output Record for a reply; a reply that does not parse becomes the response as is.
+
+    The lenient branch only runs for generators set to ``on_unparseable="raw"`` (strict ones
+    reject such replies before they get here): the record keeps the original's prompt, takes the
+    raw text as its response and is marked ``meta["parse_failed"] = True``.
+    """
+    try:
+        prompt, response = parse_reply(text)
+    except MalformedReply:
+        return augmented_record(plan, plan.original.prompt, text.strip(), generation=generation,
+                                taxonomy=taxonomy, parse_failed=True)
+    return augmented_record(plan, prompt, response, generation=generation, taxonomy=taxonomy)
