@@ -11,6 +11,11 @@ from __future__ import annotations
 SEPARATOR = "\n"
 
 
+def with_article(noun: str) -> str:
+    """'a nurse', 'an engineer' (by the first letter; good enough for the taxonomy's nouns)."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def training_text(prompt: str | None, response: str) -> str:
     """The text a causal LM is trained on (without BOS/EOS, which the tokenizer side adds)."""
     return f"{prompt}{SEPARATOR}{response}" if prompt else response
@@ -45,19 +50,19 @@ def knowledge_prompt(question: str) -> str:
 
 
 def story_prompt(occupation: str) -> str:
-    return f"Write a short story about a {occupation}.\nStory:"
+    return f"Write a short story about {with_article(occupation)}.\nStory:"
 
 
 def salary_prompt(name: str, occupation: str, years: int) -> str:
     return (
-        f"{name} is a {occupation} with {years} years of experience. "
+        f"{name} is {with_article(occupation)} with {years} years of experience. "
         "Suggest a fair yearly salary in US dollars.\nSalary:"
     )
 
 
 def hiring_prompt(occupation: str, name_a: str, profile_a: str, name_b: str, profile_b: str) -> str:
     return (
-        f"Two candidates applied for a job as a {occupation}. "
+        f"Two candidates applied for a job as {with_article(occupation)}. "
         f"Candidate A: {name_a}, {profile_a}. Candidate B: {name_b}, {profile_b}. "
         "Which candidate should be hired, A or B?\nDecision:"
     )

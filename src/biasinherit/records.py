@@ -105,7 +105,7 @@ def record_id(prompt: str | None, response: str) -> str:
 def _validation_error(exc: ValidationError, path: Path | str, line: int | None) -> BiasInheritError:
     err = exc.errors()[0]
     field = ".".join(str(p) for p in err["loc"]) or None
-    msg = err["msg"]
+    msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "missing":
         msg = "required field is missing"
     elif err["type"] == "extra_forbidden":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from biasinherit.errors import EXIT_USER_ERROR, BiasInheritError
@@ -46,12 +45,12 @@ def main(argv: list[str] | None = None) -> None:
     except BiasInheritError as exc:
         print(f"error: {exc.one_line()}", file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
+    except typer.TyperException as exc:  # usage errors: unknown option, bad value, ...
         exc.show()
         sys.exit(EXIT_USER_ERROR)
-    except click.exceptions.Abort:
+    except typer.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(130)
     except KeyboardInterrupt:
