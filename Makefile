@@ -28,7 +28,7 @@ test: $(STAMP) chromium
 	$(PY) -m pytest -q
 
 demo: $(STAMP)
-	$(PY) -m biasinherit demo --out $(DEMO_DIR)
+	$(PY) examples/foundation_demo.py --out $(DEMO_DIR)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
