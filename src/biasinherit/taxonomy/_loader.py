@@ -43,6 +43,16 @@ class LexiconEntry:
     index: int
 
 
+@dataclass(frozen=True)
+class TermMatch:
+    """One occurrence of a lexicon form in a text, with every entry the form has."""
+
+    start: int
+    end: int
+    text: str
+    entries: tuple[LexiconEntry, ...]
+
+
 @dataclass
 class Taxonomy:
     attributes: dict[str, Attribute]
@@ -97,39 +107,115 @@ class Taxonomy:
         return index
 
     @functools.cached_property
+    def _surface_forms(self) -> list[str]:
+        """Every lexicon form, name and pronoun in its written case (deduplicated)."""
+        forms: dict[str, None] = {}
+        for attr in self.attributes.values():
+            for per_group in attr.lexicon.values():
+                for group_forms in per_group.values():
+                    forms.update(dict.fromkeys(group_forms))
+            for group in attr.groups:
+                forms.update(dict.fromkeys(attr.names_of(group)))
+                for form in attr.pronouns.get(group, {}).values():
+                    if isinstance(form, str):
+                        forms[form] = None
+        return list(forms)
+
+    @functools.cached_property
     def _term_pattern(self) -> re.Pattern[str]:
-        forms = sorted(self.lexicon_index, key=len, reverse=True)
-        alternation = "|".join(re.escape(f) for f in forms)
-        return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])", re.IGNORECASE)
+        """One regex for every form, longest first, so 'Japanese people' wins over 'Japanese'.
+
+        Case: an all-lower-case form ('her', 'woman') matches in any case. A form written with
+        capitals (names, 'German', 'Ms.', 'the United States') matches as written, with a
+        capitalised first letter, or in ALL CAPS, so 'mark the box' and 'fine china' are not
+        the names Mark and the country China. Hyphens and apostrophes are word boundaries:
+        'woman-owned' and "Mary's" contain the terms 'woman' and 'Mary'; 'manager', 'human',
+        'Herald' and 'shell' contain none.
+        """
+        variants: dict[str, int] = {}  # regex alternative -> length of the text it matches
+        for form in self._surface_forms:
+            if form == form.lower():
+                variants[f"(?i:{re.escape(form)})"] = len(form)
+            else:
+                for v in {form, form[0].upper() + form[1:], form.upper()}:
+                    variants[re.escape(v)] = len(form)
+        alternation = "|".join(sorted(variants, key=lambda v: (-variants[v], v)))
+        return re.compile(rf"(?<!\w)(?:{alternation})(?!\w)")
+
+    def find_term_matches(
+        self, text: str, attributes: Iterable[str] | None = None
+    ) -> list[TermMatch]:
+        """Every lexicon form in ``text`` with *all* the places it occurs in the taxonomy.
+
+        Unlike :meth:`find_terms` nothing ambiguous is dropped: 'her' comes with both its
+        pronoun roles, 'German' with its demonym and adjective entries, 'actor' with the male
+        and the non-binary group; the caller decides.
+        """
+        wanted = set(attributes) if attributes is not None else None
+        out: list[TermMatch] = []
+        for m in self._term_pattern.finditer(text):
+            entries = self.lexicon_index[m.group(0).lower()]
+            if wanted is not None:
+                entries = [e for e in entries if e.attribute in wanted]
+            if entries:
+                out.append(TermMatch(m.start(), m.end(), m.group(0), tuple(entries)))
+        return out
 
     def find_terms(
         self, text: str, attributes: Iterable[str] | None = None
     ) -> list[tuple[int, int, LexiconEntry]]:
         """Every group-bearing term in ``text`` as ``(start, end, entry)``, longest match first.
 
-        Forms shared by several groups of one attribute (``person`` for the non-binary group,
-        ``they``) are skipped: they do not identify a group.
+        Forms shared by several groups of one attribute (``actor`` is both the male and the
+        non-binary form) are skipped: they do not identify a group. A form that belongs to two
+        attributes (a name listed for a culture and for a religion) is reported once for each.
         """
-        wanted = set(attributes) if attributes is not None else None
         out: list[tuple[int, int, LexiconEntry]] = []
-        for m in self._term_pattern.finditer(text):
-            entries = self.lexicon_index[m.group(0).lower()]
-            if wanted is not None:
-                entries = [e for e in entries if e.attribute in wanted]
-            if not entries:
-                continue
-            groups = {(e.attribute, e.group) for e in entries}
-            if len(groups) > 1:
-                continue  # ambiguous form (e.g. 'Chinese' is never ambiguous, 'parent' is)
-            out.append((m.start(), m.end(), entries[0]))
+        for match in self.find_term_matches(text, attributes):
+            by_attribute: dict[str, list[LexiconEntry]] = {}
+            for e in match.entries:
+                by_attribute.setdefault(e.attribute, []).append(e)
+            for entries in by_attribute.values():
+                if len({e.group for e in entries}) > 1:
+                    continue  # ambiguous form: names no single group of this attribute
+                out.append((match.start, match.end, entries[0]))
         return out
+
+    def name_key_attribute(self, attribute: str) -> str | None:
+        """The attribute whose groups key ``attribute``'s names, e.g. culture -> 'gender'.
+
+        Culture names are stored per gender (``{"japanese": {"female": [...], "male": [...]}}``),
+        so a culture name also tells a person's gender. None when names are flat lists.
+        """
+        attr = self.attribute(attribute)
+        keys = {k for value in attr.names.values() if isinstance(value, dict) for k in value}
+        if not keys:
+            return None
+        for other in self.attributes.values():
+            if other.attribute != attribute and keys <= set(other.groups):
+                return other.attribute
+        return None
 
     def detect_groups(self, text: str, attributes: Iterable[str] | None = None) -> list[str]:
         """Sorted ``attribute:group`` mentions found in ``text`` (non-default groups need
-        distinctive forms: 'they' or 'person' never count)."""
+        distinctive forms: 'they' or 'person' never count).
+
+        A name keyed by another attribute's group also reports that group: 'Yuki' is
+        ``culture:japanese`` and ``gender:female``.
+        """
+        wanted = set(attributes) if attributes is not None else None
         found = set()
-        for _s, _e, entry in self.find_terms(text, attributes):
+        for _s, _e, entry in self.find_terms(text):
             attr = self.attributes[entry.attribute]
+            if entry.concept == "name":
+                key_attr = self.name_key_attribute(entry.attribute)
+                if key_attr is not None and (wanted is None or key_attr in wanted):
+                    name = attr.names_of(entry.group)[entry.index]
+                    key = attr.name_genders(entry.group).get(name)
+                    if key is not None:
+                        found.add(f"{key_attr}:{key}")
+            if wanted is not None and entry.attribute not in wanted:
+                continue
             if entry.group not in attr.default_groups and entry.concept.startswith("pronoun"):
                 continue
             if entry.group not in attr.default_groups and entry.concept in ("person", "child", "parent"):
