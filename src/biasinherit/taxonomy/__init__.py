@@ -4,7 +4,14 @@
 ``BIASINHERIT_TAXONOMY_PATH``) to add attributes such as religion without touching code.
 """
 
-from biasinherit.taxonomy._loader import ENV_PATH, PLAIN, LexiconEntry, Taxonomy, load_taxonomy
+from biasinherit.taxonomy._loader import (
+    ENV_PATH,
+    PLAIN,
+    LexiconEntry,
+    Taxonomy,
+    TermMatch,
+    load_taxonomy,
+)
 from biasinherit.taxonomy._model import (
     EXPRESSIONS,
     Attribute,
@@ -14,6 +21,7 @@ from biasinherit.taxonomy._model import (
     Trait,
     ValueItem,
 )
+from biasinherit.taxonomy.swapper import CounterfactualSwapper, SwapChange, SwapResult
 
 __all__ = [
     "ENV_PATH",
@@ -21,10 +29,14 @@ __all__ = [
     "PLAIN",
     "Attribute",
     "BiasType",
+    "CounterfactualSwapper",
     "LexiconEntry",
     "Occupation",
     "Stereotype",
+    "SwapChange",
+    "SwapResult",
     "Taxonomy",
+    "TermMatch",
     "Trait",
     "ValueItem",
     "load_taxonomy",
