@@ -84,6 +84,7 @@ GENDER_CASES = [
     # no gendered word at all
     ("The people waited for the bus.", "The people waited for the bus."),
     ("The actor waited.", "The actor waited."),
+    ("They met a person and their parents.", "They met a person and their parents."),
 ]
 
 
@@ -137,6 +138,9 @@ TARGETED_CASES = [
     ("Japanese people like Germans.", "culture", None, {"japanese": "german", "german": "japanese"},
      "Germans like Japanese people."),
     ("An Indian engineer", "culture", None, {"indian": "german"}, "A German engineer"),
+    # naming a non-default group explicitly swaps all its forms, neutral 'they' included
+    ("Alex said they would come.", "gender", None, {"nonbinary": "female"},
+     "Mary said she would come."),
     ("A German engineer", "culture", None, {"german": "indian"}, "An Indian engineer"),
 ]
 

@@ -185,12 +185,13 @@ def indefinite_article(word: str) -> str:
 
 
 def at_sentence_start(text: str, start: int) -> bool:
-    """Whether ``text[start:]`` begins a sentence: the text start, or after . ! ? a line break,
-    an opening quote or bracket (spaces skipped)."""
+    """Whether ``text[start:]`` begins a sentence: the text start, or after . ! ? a line break
+    or a double quote (spaces skipped)."""
     i = start
     while i > 0 and text[i - 1] in " \t":
         i -= 1
-    return i == 0 or text[i - 1] in ".!?\n\"'“‘(["
+    return i == 0 or text[i - 1] in '.!?\n"“'
+
 
 
 def match_case(

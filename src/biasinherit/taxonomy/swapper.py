@@ -26,7 +26,9 @@ Choices and limits:
   'German-made' -> 'Japanese-made', 'ex-wife' -> 'ex-husband'.
 - Only an attribute's default groups are swapped *from* unless ``mapping`` names another group
   explicitly: most forms of the non-binary gender group are the language's neutral words
-  ('person', 'parent', 'they'), so they are never read as a group mention by default.
+  ('person', 'parent', 'they'), so they are never read as a group mention by default. A mapping
+  that names such a group swaps all its forms, neutral ones included ('they' -> 'she',
+  'parents' -> 'mothers'); plural 'they' cannot be told from singular 'they'.
 - Swapping *to* the non-binary group (``target="nonbinary"``) changes pronouns and terms only:
   verb agreement for singular 'they' is not done ('She is kind' -> 'They is kind').
 - A form shared by two groups of the attribute ('actor' is the male and the neutral form) is
@@ -217,10 +219,11 @@ class CounterfactualSwapper:
             if group not in resolved:
                 return None
             new_group = resolved[group]
+            pronouns = [e for e in own if e.concept.startswith("pronoun:")]
             if own[0].concept == "name":
-                return self._name_replacement(match, own[0], attr.attribute, group, new_group)
-            if own[0].concept.startswith("pronoun:"):
-                return self._pronoun_replacement(text, match, own, attr, new_group)
+                return self._name_replacement(match, own[0], group, new_group)
+            if pronouns:
+                return self._pronoun_replacement(text, match, pronouns, attr, new_group)
             return self._lexicon_replacement(text, match, own, attr, new_group)
         # A name of another attribute keyed by this attribute's groups (a culture name, for a
         # gender swap): keep its own group, change the key.
@@ -232,7 +235,7 @@ class CounterfactualSwapper:
             owner = self.taxonomy.attributes[entry.attribute]
             key = owner.name_genders(entry.group).get(owner.names_of(entry.group)[entry.index])
             if key in resolved:
-                return self._name_replacement(match, entry, attr.attribute, key, resolved[key])
+                return self._name_replacement(match, entry, key, resolved[key])
         return None
 
     def _pronoun_replacement(
@@ -289,7 +292,7 @@ class CounterfactualSwapper:
         )
 
     def _name_replacement(
-        self, match: TermMatch, entry: LexiconEntry, attribute: str, group: str, new_group: str
+        self, match: TermMatch, entry: LexiconEntry, group: str, new_group: str
     ) -> _Replacement:
         # the target name is chosen for the whole text in _assign_names
         owner = self.taxonomy.attributes[entry.attribute]
