@@ -31,6 +31,7 @@ from biasinherit.taxonomy._model import (
 
 ENV_PATH = "BIASINHERIT_TAXONOMY_PATH"
 PLAIN = "plain"
+DISTINCTIVE_CONCEPTS = ("name", "adjective")
 
 
 @dataclass(frozen=True)
@@ -197,8 +198,8 @@ class Taxonomy:
         return None
 
     def detect_groups(self, text: str, attributes: Iterable[str] | None = None) -> list[str]:
-        """Sorted ``attribute:group`` mentions found in ``text`` (non-default groups need
-        distinctive forms: 'they' or 'person' never count).
+        """Sorted ``attribute:group`` mentions found in ``text`` (a group outside the attribute's
+        ``default_groups`` counts only through a name or its adjective: 'they' never does).
 
         A name keyed by another attribute's group also reports that group: 'Yuki' is
         ``culture:japanese`` and ``gender:female``.
@@ -216,9 +217,9 @@ class Taxonomy:
                         found.add(f"{key_attr}:{key}")
             if wanted is not None and entry.attribute not in wanted:
                 continue
-            if entry.group not in attr.default_groups and entry.concept.startswith("pronoun"):
-                continue
-            if entry.group not in attr.default_groups and entry.concept in ("person", "child", "parent"):
+            if entry.group not in attr.default_groups and entry.concept not in DISTINCTIVE_CONCEPTS:
+                # a non-default group's other forms are ordinary neutral words ('they',
+                # 'spouse', 'firefighter'): only names and its adjective identify it
                 continue
             found.add(f"{entry.attribute}:{entry.group}")
         return sorted(found)
