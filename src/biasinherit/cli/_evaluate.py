@@ -1,0 +1,56 @@
+"""``biasinherit evaluate``: the ten tasks and real benchmarks on one model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from biasinherit.cli._common import console, parse_mapping
+
+
+def evaluate(
+    model: Annotated[str, typer.Option(help="model folder, hf:<path or id>, or openai:<model>")],
+    tasks: Annotated[Optional[str], typer.Option(
+        help="'all' or comma-separated task names (default: all, or none when --benchmark is given)")] = None,
+    benchmark: Annotated[Optional[list[str]], typer.Option(
+        help="real benchmark NAME=PATH (crows_pairs, bbq, winobias, winogender); repeatable")] = None,
+    protocol: Annotated[str, typer.Option(help="benchmark protocol: original | lm-eval")] = "original",
+    out: Annotated[Path, typer.Option(help="output folder for results.csv and results.json")] = Path("eval"),
+    limit: Annotated[Optional[int], typer.Option(help="at most this many items per task")] = None,
+    full: Annotated[bool, typer.Option("--full", help="all built-in items instead of the quick sample")] = False,
+    seed: Annotated[int, typer.Option(help="seed for item sampling, generation and bootstrap")] = 0,
+    n_boot: Annotated[int, typer.Option(help="bootstrap resamples per metric")] = 200,
+    batch_size: Annotated[int, typer.Option(help="option rows per forward pass")] = 32,
+    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL (openai:)")] = None,
+    api_key_env: Annotated[str, typer.Option(help="environment variable with the API key (openai:)")] = "OPENAI_API_KEY",
+) -> None:
+    """Evaluate a model on the bias tasks; writes a tidy results table and prints it."""
+    from biasinherit.tasks.evaluate import EvaluateConfig, evaluate_model
+
+    config = EvaluateConfig(
+        model=model, tasks=tasks, benchmarks=parse_mapping(benchmark, "--benchmark"),
+        protocol=protocol, out=out, limit=limit, full=full, seed=seed, n_boot=n_boot,
+        batch_size=batch_size, base_url=base_url, api_key_env=api_key_env,
+    )
+    from rich.table import Table
+
+    con = console()
+    with con.status("evaluating") as status:
+        results, csv_path = evaluate_model(config, on_task=lambda name, k, n: status.update(
+            f"task {k + 1}/{n}: {name}"))
+    table = Table(title=f"results ({config.protocol if config.benchmarks else 'built-in'})")
+    for col in ("task", "metric", "value", "95% CI", "n", "ideal"):
+        table.add_column(col, justify="right" if col not in ("task", "metric") else "left")
+    for r in results:
+        ci = f"[{r.ci_low:.3f}, {r.ci_high:.3f}]" if r.ci_low == r.ci_low else "-"
+        table.add_row(r.task, r.metric, f"{r.value:.4f}", ci, str(r.n), "" if r.ideal is None else f"{r.ideal:g}")
+    from rich.console import Console
+
+    Console().print(table)
+    con.print(f"wrote {csv_path} and {csv_path.with_suffix('.json')}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(evaluate)

@@ -1,0 +1,97 @@
+"""The task contract: data, prompt format, scoring mode, metrics.
+
+A task builds its items (the built-in data, from the taxonomy with a seed, or a benchmark's
+rows), scores them with a backend (option log-likelihood or generation then parsing), and turns
+per-item outcomes into :class:`~biasinherit.metrics.MetricResult` rows through declared
+:class:`~biasinherit.metrics.Metric` s.
+"""
+
+from __future__ import annotations
+
+import random
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from biasinherit.errors import BiasInheritError
+from biasinherit.metrics import Metric, MetricResult, measure
+
+__all__ = ["EvalSettings", "Scoring", "Task", "choose"]
+
+Scoring = Literal["loglikelihood", "generation"]
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """How large and how seeded an evaluation is."""
+
+    seed: int = 0
+    full: bool = False  # every template combination instead of the quick default size
+    limit: int | None = None  # at most this many items per task
+    n_boot: int = 200  # bootstrap resamples per metric
+    protocol: str = "original"  # benchmarks: 'original' or 'lm-eval'
+
+
+class Task(ABC):
+    """One evaluation task. Subclasses declare the class attributes and two methods."""
+
+    name: ClassVar[str]
+    scoring: ClassVar[Scoring]
+    description: ClassVar[str] = ""
+    metrics: ClassVar[tuple[Metric, ...]]
+    default_size: ClassVar[int] = 100
+
+    @abstractmethod
+    def build_items(self, *, seed: int, full: bool) -> list[Any]:
+        """The built-in items (all of them when ``full``; a seeded quick sample otherwise)."""
+
+    @abstractmethod
+    def evaluate(self, backend: Any, items: Sequence[Any], settings: EvalSettings) -> list[MetricResult]:
+        """Score ``items`` with ``backend`` and return one result per declared metric."""
+
+    # ---- helpers for subclasses -----------------------------------------------------------
+
+    def metric(self, name: str) -> Metric:
+        for m in self.metrics:
+            if m.name == name:
+                return m
+        raise KeyError(f"task {self.name} declares no metric '{name}'")
+
+    def result(self, name: str, statistic: Callable[[np.ndarray], float], n: int,
+               settings: EvalSettings, *, protocol: str = "builtin") -> MetricResult:
+        return measure(self.name, self.metric(name), statistic, n, seed=settings.seed,
+                       n_boot=settings.n_boot, protocol=protocol)
+
+    def sample(self, items: list[Any], *, seed: int, full: bool) -> list[Any]:
+        """A seeded sample of ``default_size`` items (all when ``full``), order kept stable."""
+        if full or len(items) <= self.default_size:
+            return items
+        rng = random.Random(f"{self.name}:{seed}")
+        keep = sorted(rng.sample(range(len(items)), self.default_size))
+        return [items[i] for i in keep]
+
+    def loglikelihoods(self, backend: Any, pairs: Sequence[tuple[str, str]], *,
+                       harness_framing: bool = False) -> list[float]:
+        if not getattr(backend, "supports_loglikelihood", False):
+            from biasinherit.models.openai_backend import LOGLIKELIHOOD_UNSUPPORTED
+
+            raise BiasInheritError(LOGLIKELIHOOD_UNSUPPORTED.format(task=self.name), field="--model")
+        if harness_framing:
+            return list(backend.loglikelihood(pairs, harness_framing=True))
+        return list(backend.loglikelihood(pairs))
+
+
+def choose(task: Task, backend: Any, contexts: Sequence[str], options: Sequence[Sequence[str]], *,
+           harness_framing: bool = False) -> list[list[float]]:
+    """Log-likelihood of every option of every item: ``[item][option]``."""
+    pairs = [(c, o) for c, opts in zip(contexts, options) for o in opts]
+    flat = task.loglikelihoods(backend, pairs, harness_framing=harness_framing)
+    out: list[list[float]] = []
+    k = 0
+    for opts in options:
+        out.append(flat[k : k + len(opts)])
+        k += len(opts)
+    return out

@@ -1,0 +1,62 @@
+"""Reading benchmark rows from a local file or the Hugging Face hub, with one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from biasinherit.errors import BiasInheritError
+
+__all__ = ["iter_csv", "iter_jsonl", "iter_hub", "require"]
+
+
+def require(row: dict[str, Any], fields: Sequence[str], path: Path | str, line: int) -> None:
+    for f in fields:
+        if f not in row or row[f] is None:
+            raise BiasInheritError("required column is missing", path=path, line=line, field=f)
+
+
+def iter_csv(path: Path, *, delimiter: str = ",", required: Sequence[str] = ()) -> Iterator[tuple[int, dict[str, str]]]:
+    if not path.is_file():
+        raise BiasInheritError("file not found", path=path)
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter=delimiter)
+        header = reader.fieldnames or []
+        for f in required:
+            if f not in header:
+                raise BiasInheritError(f"required column is missing (columns: {', '.join(header)})",
+                                       path=path, line=1, field=f)
+        for row in reader:
+            yield reader.line_num, row
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    if not path.is_file():
+        raise BiasInheritError("file not found", path=path)
+    with open(path, encoding="utf-8") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise BiasInheritError(f"invalid JSON ({exc.msg})", path=path, line=lineno) from None
+            if not isinstance(row, dict):
+                raise BiasInheritError("expected a JSON object", path=path, line=lineno)
+            yield lineno, row
+
+
+def iter_hub(dataset_id: str, *, name: str | None = None, split: str = "test") -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rows of a hub dataset (needs network); ``ID`` or ``ID:config``."""
+    import datasets
+
+    try:
+        ds = datasets.load_dataset(dataset_id, name, split=split)
+    except Exception as exc:  # offline, unknown id, ...: one line for the user
+        raise BiasInheritError(f"not a local file and cannot load it from the hub ({type(exc).__name__})",
+                               path=dataset_id) from None
+    for i, row in enumerate(ds):
+        yield i + 1, dict(row)

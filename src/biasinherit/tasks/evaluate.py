@@ -1,0 +1,82 @@
+"""``evaluate``: one model, built-in tasks and real benchmarks, one tidy results table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from biasinherit.errors import BiasInheritError
+from biasinherit.metrics import MetricResult
+from biasinherit.tasks.base import EvalSettings
+
+__all__ = ["EvaluateConfig", "evaluate_model"]
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    model: str  # model folder, hf:<path or id>, openai:<model>
+    tasks: str | None = None  # 'all' or NAME,NAME; None: all unless benchmarks are given
+    benchmarks: dict[str, str] = field(default_factory=dict)  # name -> path or hub id
+    protocol: str = "original"  # benchmarks: original | lm-eval
+    out: Path = Path("eval")
+    limit: int | None = None
+    full: bool = False
+    seed: int = 0
+    n_boot: int = 200
+    batch_size: int = 32
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+
+    def __post_init__(self) -> None:
+        if self.limit is not None and self.limit < 1:
+            raise BiasInheritError(f"limit must be >= 1, got {self.limit}", field="--limit")
+        if self.n_boot < 0:
+            raise BiasInheritError(f"n_boot must be >= 0, got {self.n_boot}", field="--n-boot")
+        if self.batch_size < 1:
+            raise BiasInheritError(f"batch size must be >= 1, got {self.batch_size}", field="--batch-size")
+
+
+def evaluate_model(config: EvaluateConfig, *,
+                   on_task: Callable[[str, int, int], None] | None = None) -> tuple[list[MetricResult], Path]:
+    """Run everything the config names; writes ``out/results.{csv,json}``; returns the rows."""
+    import time
+    from importlib import metadata
+
+    from biasinherit.models.backend import open_backend
+    from biasinherit.tasks.benchmarks import get_benchmark
+    from biasinherit.tasks.registry import resolve_tasks
+    from biasinherit.tasks.runner import run_tasks, write_results
+
+    tasks_spec = config.tasks if config.tasks is not None else ("" if config.benchmarks else "all")
+    tasks = resolve_tasks(tasks_spec) if tasks_spec else []
+    bench = []
+    overrides: dict[str, list[Any]] = {}
+    for name, path in config.benchmarks.items():
+        b = get_benchmark(name, config.protocol)
+        overrides[b.name] = b.load(path)  # load (and validate) before the model
+        bench.append(b)
+    backend = open_backend(config.model, batch_size=config.batch_size, base_url=config.base_url,
+                           api_key_env=config.api_key_env)
+    settings = EvalSettings(seed=config.seed, full=config.full, limit=config.limit,
+                            n_boot=config.n_boot, protocol=config.protocol)
+    start = time.perf_counter()
+    results, seconds = run_tasks(backend, [*tasks, *bench], settings, items_override=overrides, on_task=on_task)
+    versions = {}
+    for pkg in ("biasinherit", "torch", "transformers"):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    provenance = {
+        **backend.provenance(),
+        "tasks": [t.name for t in tasks],
+        "benchmarks": dict(config.benchmarks),
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+        "seconds": {k: round(v, 3) for k, v in seconds.items()},
+        "total_seconds": round(time.perf_counter() - start, 3),
+        "versions": versions,
+    }
+    csv_path, _ = write_results(results, config.out, provenance)
+    return results, csv_path
