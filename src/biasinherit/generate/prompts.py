@@ -9,7 +9,7 @@ the plan fixes:
 - whether it carries the bias: with probability ``intensity`` (the rest use the plain template
   and get ``bias_type=None``, noted in ``meta["generation"]["biased"]``);
 - the bias target, filled from the taxonomy: a group and a stereotyped trait of the requested
-  polarity (stereotype), a group and an occupation associated with it (association), or the
+  polarity (stereotype; with no polarity given, either polarity, drawn per output), a group and an occupation associated with it (association), or the
   attribute's representation default group (representation);
 - the per-output seed sent to the model, so repeated requests for one original differ.
 
