@@ -94,6 +94,14 @@ class CausalLMScorer:
         params = inspect.signature(model.forward).parameters
         self._cache_arg = "cache" if "cache" in params else "past_key_values"
         config = model.config
+        # The output head is applied only to the scored positions (hidden states of the
+        # backbone -> lm_head on gathered rows) unless the architecture post-processes logits.
+        self._head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+        self._backbone = getattr(model, "base_model", None)
+        plain_head = not any(getattr(config, a, None) for a in ("final_logit_softcapping", "logit_scale",
+                                                                   "output_multiplier_scale"))
+        self._split_head = (self._head is not None and self._backbone is not None
+                            and self._backbone is not model and plain_head)
         self.max_length = int(getattr(config, "n_positions", None)
                               or getattr(config, "max_position_embeddings", None) or 2048)
 
@@ -171,7 +179,9 @@ class CausalLMScorer:
                 by_context[key] = _Group(ctx, [], [], [], [])
             by_context[key].requests.append(i)
             by_context[key].options.append(cont)
-        groups = list(by_context.values())
+        groups: list[_Group] = []
+        for g in by_context.values():
+            groups.extend(self._split(g) if len(g.options) > self.batch_size else [g])
         for g in groups:
             # share the options' common prefix too, but leave every option at least one token
             k = min(_common_prefix_length(g.options), min(len(o) for o in g.options) - 1)
@@ -179,6 +189,31 @@ class CausalLMScorer:
             g.suffixes = [o[k:] for o in g.options]
         groups.sort(key=lambda g: (-g.length, g.shared))
         return groups
+
+    def _split(self, group: _Group, min_shared: int = 3) -> list[_Group]:
+        """A context with more options than a batch (e.g. CrowS-Pairs: every sentence after
+        BOS) becomes several groups: options sorted by their tokens, cut where neighbours share
+        less than half their tokens (and at least ``min_shared``) or a group is full, so each
+        group's options share a long prefix (a CrowS-Pairs pair shares everything before the
+        swapped word) and an option sharing nothing is scored alone, in one pass."""
+        order = sorted(range(len(group.options)), key=lambda k: group.options[k])
+        clusters: list[list[int]] = []
+        current: list[int] = []
+        for k in order:
+            if current and (
+                len(current) >= self.batch_size
+                or _common_prefix_length([group.options[current[-1]], group.options[k]])
+                < max(min_shared, len(group.options[k]) // 2)
+            ):
+                clusters.append(current)
+                current = []
+            current.append(k)
+        if current:
+            clusters.append(current)
+        return [
+            _Group(group.context, [group.requests[k] for k in ks], [group.options[k] for k in ks], [], [])
+            for ks in clusters
+        ]
 
     def _batches(self, groups: list[_Group]) -> list[list[_Group]]:
         batches: list[list[_Group]] = []
@@ -193,6 +228,18 @@ class CausalLMScorer:
         if current:
             batches.append(current)
         return batches
+
+    def _forward(self, **inputs: Any) -> tuple[Any, Any]:
+        """(output, per-position states): backbone hidden states when the head is split off,
+        else the full logits."""
+        if self._split_head:
+            out = self._backbone(**inputs)
+            return out, out.last_hidden_state
+        out = self.model(**inputs)
+        return out, out.logits
+
+    def _logits(self, states: Any) -> Any:
+        return self._head(states) if self._split_head else states
 
     def _cache_of(self, out: Any) -> Any:
         return out["cache"] if "cache" in out else out.past_key_values
@@ -212,8 +259,7 @@ class CausalLMScorer:
             shared_ids[gi, : len(g.shared)] = torch.tensor(g.shared)
             shared_mask[gi, : len(g.shared)] = 1
         shared_ids, shared_mask = shared_ids.to(device), shared_mask.to(device)
-        out = self.model(input_ids=shared_ids, attention_mask=shared_mask, use_cache=True)
-        shared_logits = out.logits  # G, S, V
+        out, shared_states = self._forward(input_ids=shared_ids, attention_mask=shared_mask, use_cache=True)
 
         # scored from the shared pass: the options' common prefix, then every option's first
         # suffix token (all predicted by logits of the shared prefix)
@@ -232,7 +278,7 @@ class CausalLMScorer:
                 rows_p.append(len(g.shared) - 1)
                 targets.append(suffix[0])
                 owner.append((gi, oi))
-        lp, greedy = self._gather(shared_logits[rows_g, rows_p], targets)
+        lp, greedy = self._gather(self._logits(shared_states[rows_g, rows_p]), targets)
         common_lp = [0.0] * G
         common_greedy = [True] * G
         option_lp: dict[tuple[int, int], float] = {}
@@ -246,9 +292,9 @@ class CausalLMScorer:
                 option_greedy[(gi, oi)] = ok
 
         # option pass: the remaining suffix tokens, after the shared cache expanded to options
-        option_rows = [(gi, oi) for gi, g in enumerate(batch) for oi in range(len(g.suffixes))]
-        T = max(len(batch[gi].suffixes[oi]) - 1 for gi, oi in option_rows)
-        if T > 0:
+        option_rows = [(gi, oi) for gi, g in enumerate(batch) for oi, suf in enumerate(g.suffixes) if len(suf) > 1]
+        if option_rows:
+            T = max(len(batch[gi].suffixes[oi]) - 1 for gi, oi in option_rows)
             R = len(option_rows)
             index = torch.tensor([gi for gi, _ in option_rows], device=device)
             cache = self._cache_of(out)
@@ -264,10 +310,10 @@ class CausalLMScorer:
             full_mask = torch.cat([shared_mask[index], mask], dim=1)  # R, S + T
             start = torch.tensor([len(batch[gi].shared) for gi, _ in option_rows], device=device)
             position_ids = start[:, None] + torch.arange(T, device=device)[None, :]  # R, T
-            logits = self.model(
+            _, states = self._forward(
                 input_ids=ids, attention_mask=full_mask, position_ids=position_ids,
                 use_cache=True, **{self._cache_arg: cache},
-            ).logits  # R, T, V
+            )  # R, T, H (or logits R, T, V)
             rr: list[int] = []
             tt: list[int] = []
             tgt: list[int] = []
@@ -279,7 +325,7 @@ class CausalLMScorer:
                     tt.append(j - 1)
                     tgt.append(suffix[j])
                     own.append((gi, oi))
-            lp2, greedy2 = self._gather(logits[rr, tt], tgt)
+            lp2, greedy2 = self._gather(self._logits(states[rr, tt]), tgt)
             for key, v, ok in zip(own, lp2, greedy2):
                 option_lp[key] += v
                 option_greedy[key] = option_greedy[key] and ok

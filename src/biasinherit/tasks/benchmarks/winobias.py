@@ -1,6 +1,6 @@
 """WinoBias (Zhao et al. 2018) onto ``coref``: the bracketed text format.
 
-A line is ``N sentence`` where ``[...]`` marks the gold mention and the pronoun. The other
+A line is ``N sentence`` where ``[...]`` marks the gold mention and its pronoun(s). The other
 occupation is the ``the <occupation>`` phrase outside the brackets (from the benchmark's
 occupation lists when they sit beside the file, else the first ``the <word>``). Files whose name
 starts with ``pro_`` or ``anti_`` say which half an item is in; a folder loads all four files.
@@ -28,6 +28,7 @@ __all__ = ["WinoBiasBenchmark", "load_winobias", "parse_winobias_line"]
 
 _LINE = re.compile(r"^\s*\d+\s+(?P<text>.+?)\s*$")
 _BRACKET = re.compile(r"\[([^\]]+)\]")
+_PRONOUNS = {"he", "she", "him", "her", "his", "hers", "himself", "herself", "they", "them", "their"}
 
 
 def _occupations(folder: Path) -> list[str]:
@@ -45,9 +46,11 @@ def parse_winobias_line(text: str, occupations: Sequence[str], group: str) -> Be
         return None
     raw = m.group("text")
     spans = _BRACKET.findall(raw)
-    if len(spans) != 2:
+    pronouns = [x for x in spans if x.strip().lower() in _PRONOUNS]
+    mentions = [x for x in spans if x.strip().lower() not in _PRONOUNS]
+    if len(mentions) != 1 or not pronouns:  # one gold mention, one or more pronouns
         return None
-    mention, pronoun = spans
+    mention, pronoun = mentions[0], pronouns[0]
     sentence = _BRACKET.sub(lambda x: x.group(1), raw)
     gold = re.sub(r"^(the|a|an)\s+", "", mention.strip(), flags=re.I)
     outside = _BRACKET.sub(" ", raw)

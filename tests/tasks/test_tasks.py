@@ -1,0 +1,96 @@
+"""Registry, built-in items (counterbalanced, seeded), and the evaluate command end to end."""
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tiny_lm import build_tiny_lm, save_tiny_lm
+
+from biasinherit.cli import main
+from biasinherit.errors import BiasInheritError
+from biasinherit.tasks import TASK_NAMES, get_task, resolve_tasks
+
+
+def test_unknown_task_says_did_you_mean():
+    with pytest.raises(BiasInheritError, match="Did you mean: coref"):
+        get_task("corref")
+
+
+def test_all_resolves_the_ten_tasks():
+    assert [t.name for t in resolve_tasks("all")] == list(TASK_NAMES)
+    assert len(TASK_NAMES) == 10
+
+
+def test_items_are_seeded_and_counterbalanced():
+    coref = get_task("coref").build_items(seed=0, full=True)
+    assert sum(i.pro_stereotypical for i in coref) * 2 == len(coref)
+    assert {i.gender for i in coref} == {"female", "male"}
+    pairs = get_task("stereo_pairs").build_items(seed=0, full=True)
+    assert {p.attribute for p in pairs} == {"gender", "culture"}
+    assert {p.group for p in pairs if p.attribute == "gender"} == {"gender:female", "gender:male"}
+    for name in TASK_NAMES:
+        task = get_task(name)
+        assert task.build_items(seed=3, full=False) == task.build_items(seed=3, full=False)
+
+
+def test_counterfactuals_come_from_the_swapper():
+    items = get_task("sentiment_cf").build_items(seed=0, full=True)
+    gender = [i for i in items if i.attribute == "gender"]
+    assert gender and all(i.review != i.counterfactual for i in gender)
+    salary = get_task("salary").build_items(seed=0, full=True)
+    assert any(len(i.variants) == 2 and i.variants[0][1] != i.variants[1][1] for i in salary)
+
+
+def test_task_items_are_not_in_the_corpus():
+    corpus = pytest.importorskip("biasinherit.corpus", reason="the built-in corpus has not landed yet")
+    records = corpus.build_corpus(corpus.CorpusConfig(size=2000, seed=0))
+    texts = "\n".join(f"{r.prompt or ''}\n{r.response}" for r in records)
+    for pair in get_task("stereo_pairs").build_items(seed=0, full=True):
+        assert pair.stereo not in texts and pair.anti not in texts
+    for item in get_task("coref").build_items(seed=0, full=True):
+        assert item.sentence not in texts
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    model, tokenizer = build_tiny_lm(vocab_size=500)
+    return save_tiny_lm(model, tokenizer, tmp_path_factory.mktemp("tiny"))
+
+
+def _run(args):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    return exc.value.code
+
+
+def test_evaluate_all_tasks_writes_tidy_results_and_is_deterministic(model_dir, tmp_path):
+    for out in ("a", "b"):
+        main(["evaluate", "--model", str(model_dir), "--tasks", "all", "--limit", "6",
+              "--n-boot", "20", "--out", str(tmp_path / out)])
+    rows = list(csv.DictReader(open(tmp_path / "a" / "results.csv")))
+    assert {"task", "metric", "value", "ci_low", "ci_high", "n", "higher_is_better", "ideal"} <= set(rows[0])
+    assert {r["task"] for r in rows} == set(TASK_NAMES)
+    assert (tmp_path / "a" / "results.csv").read_text() == (tmp_path / "b" / "results.csv").read_text()
+    data = json.loads((tmp_path / "a" / "results.json").read_text())
+    assert data["provenance"]["backend"] == "hf" and len(data["results"]) == len(rows)
+    for r in rows:
+        if r["metric"].startswith(("accuracy", "pct_", "valid_share", "parse_rate")) and r["value"]:
+            assert 0.0 <= float(r["value"]) <= 1.0
+
+
+def test_unknown_task_on_the_command_line_exits_2(model_dir, tmp_path, capsys):
+    assert _run(["evaluate", "--model", str(model_dir), "--tasks", "sterеo,corref", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Unknown task" in err[0]
+
+
+def test_openai_backend_refuses_loglikelihood_tasks():
+    from biasinherit.models.openai_backend import OpenAIBackend
+
+    backend = OpenAIBackend("m", base_url="http://127.0.0.1:9", api_key_env="BIASINHERIT_TEST_NO_KEY")
+    task = get_task("coref")
+    with pytest.raises(BiasInheritError, match="cannot give log-probabilities"):
+        task.evaluate(backend, task.build_items(seed=0, full=False)[:2], __import__(
+            "biasinherit.tasks", fromlist=["EvalSettings"]).EvalSettings())

@@ -1,0 +1,68 @@
+import math
+
+import numpy as np
+import pytest
+
+from biasinherit.metrics import (
+    LENGTH_MISMATCH,
+    Metric,
+    accuracy,
+    bbq_ambiguous_bias_score,
+    bbq_disambiguated_bias_score,
+    bootstrap_ci,
+    group_rate_gap,
+    jensen_shannon,
+    macro_f1,
+    mean,
+    measure,
+)
+
+
+def test_empty_input_is_nan_with_count_zero():
+    assert math.isnan(mean([])) and math.isnan(accuracy([], [])) and math.isnan(macro_f1([], []))
+    r = measure("t", Metric("m", True, 1.0), lambda i: 0.0, 0)
+    assert math.isnan(r.value) and r.n == 0 and math.isnan(r.ci_low)
+
+
+def test_length_mismatch_raises():
+    with pytest.raises(ValueError, match=LENGTH_MISMATCH):
+        accuracy([1, 0], [1])
+
+
+def test_measure_carries_direction_ideal_and_a_seeded_ci():
+    x = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0])
+    m = Metric("pct_stereotype", None, 0.5)
+    a = measure("stereo_pairs", m, lambda i: mean(x[i]), len(x), seed=1)
+    b = measure("stereo_pairs", m, lambda i: mean(x[i]), len(x), seed=1)
+    assert a == b and a.value == 0.75 and a.ideal == 0.5 and a.higher_is_better is None
+    assert a.ci_low <= 0.75 <= a.ci_high and a.ci_low < a.ci_high
+
+
+def test_bootstrap_ci_of_a_constant_is_the_constant():
+    assert bootstrap_ci(lambda i: 3.0, 10, seed=0) == (3.0, 3.0)
+
+
+def test_group_rate_gap_equals_fairlearn_difference():
+    from fairlearn.metrics import MetricFrame, false_negative_rate, false_positive_rate, selection_rate
+
+    rng = np.random.default_rng(0)
+    t, p = rng.integers(0, 2, 60), rng.integers(0, 2, 60)
+    g = np.array(["a", "b", "c"])[rng.integers(0, 3, 60)]
+    for name, fn in (("false_positive_rate", false_positive_rate), ("false_negative_rate", false_negative_rate),
+                     ("selection_rate", selection_rate)):
+        expected = MetricFrame(metrics=fn, y_true=t, y_pred=p, sensitive_features=g).difference()
+        assert group_rate_gap(t, p, g, name) == pytest.approx(expected)
+    assert math.isnan(group_rate_gap([1, 0], [1, 1], ["a", "a"], "selection_rate"))
+
+
+def test_bbq_scores_by_hand():
+    # 3 biased of 4 non-unknown answers: 2 * 3/4 - 1 = 0.5
+    assert bbq_disambiguated_bias_score([1, 1, 1, 0, 0], [1, 1, 1, 1, 0]) == pytest.approx(0.5)
+    # ambiguous: accuracy 1/5 -> (1 - 0.2) * 0.5 = 0.4
+    assert bbq_ambiguous_bias_score([0, 0, 0, 0, 1], [1, 1, 1, 0, 0], [1, 1, 1, 1, 0]) == pytest.approx(0.4)
+    assert bbq_disambiguated_bias_score([0, 0], [0, 0]) == 0.0  # the harness's convention
+
+
+def test_jensen_shannon():
+    assert jensen_shannon([1, 0], [0, 1]) == pytest.approx(1.0)
+    assert jensen_shannon([3, 1], [6, 2]) == pytest.approx(0.0)
