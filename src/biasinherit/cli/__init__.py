@@ -7,6 +7,7 @@ exits with status 2; any other exception is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -39,7 +40,15 @@ def _register() -> None:
 _register()
 
 
+def _quiet_libraries() -> None:
+    """Our own progress bars replace the libraries' (weights loading, downloads)."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
 def main(argv: list[str] | None = None) -> None:
+    _quiet_libraries()
     try:
         app(args=argv, standalone_mode=False)
     except BiasInheritError as exc:

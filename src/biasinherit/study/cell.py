@@ -1,0 +1,93 @@
+"""One study cell: mix, train, evaluate; the driver writes ``cells/<key>/result.json`` atomically.
+
+``compute_cell`` is a plain function of records and a config, so any executor (this process, a
+Ray worker on another machine) runs it the same way and gets the same numbers: the torch thread
+count is fixed by the config and every random choice is seeded. The driver alone writes results.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from pathlib import Path
+from collections.abc import Callable
+from typing import Any
+
+from biasinherit.records import Record, atomic_write
+from biasinherit.study.config import StudyConfig
+from biasinherit.study.grid import Cell
+
+log = logging.getLogger(__name__)
+
+
+def cell_dir(run_dir: Path, cell: Cell) -> Path:
+    return run_dir / "cells" / cell.key
+
+
+def result_path(run_dir: Path, cell: Cell) -> Path:
+    return cell_dir(run_dir, cell) / "result.json"
+
+
+def load_result(run_dir: Path, cell: Cell) -> dict[str, Any] | None:
+    path = result_path(run_dir, cell)
+    if not path.exists():
+        return None
+    return json.loads(path.read_text())  # type: ignore[no-any-return]
+
+
+def write_result(run_dir: Path, cell: Cell, result: dict[str, Any]) -> None:
+    with atomic_write(result_path(run_dir, cell)) as fh:
+        json.dump(result, fh, indent=1)
+
+
+def compute_cell(
+    cell: Cell,
+    config_data: dict[str, Any],
+    original: list[Record],
+    augmented: list[Record],
+    *,
+    model_dir: str | None = None,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> dict[str, Any]:
+    """Mix, train and evaluate one cell in this process; nothing is written unless
+    ``model_dir`` asks for the trained model."""
+    import torch
+
+    from biasinherit.mixing import mix_at_ratio
+    from biasinherit.study.evaluation import evaluate_trained
+    from biasinherit.train.trainer import save_trained, train_model
+
+    config = StudyConfig.model_validate(config_data)
+    torch.set_num_threads(config.executor.threads)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    mix = mix_at_ratio(original, [] if cell.is_baseline else augmented, ratio=cell.ratio,
+                       size=config.mix.size, mode=config.mix.mode, seed=cell.seed)
+    timings["mix"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    trained = train_model(config.train_config(seed=cell.seed, mitigation=cell.mitigation), mix,
+                          progress=progress)
+    timings["train"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    rows = evaluate_trained(trained, config, seed=cell.seed)
+    timings["evaluate"] = time.perf_counter() - t0
+
+    if model_dir is not None:
+        target = Path(model_dir)
+        tmp = target.with_name(target.name + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        save_trained(trained, tmp)
+        shutil.rmtree(target, ignore_errors=True)
+        tmp.rename(target)
+    return {
+        "cell": cell.to_dict(),
+        "rows": rows,
+        "n_train": len(mix),
+        "n_augmented": sum(r.source == "augmented" for r in mix),
+        "final_loss": trained.metadata.final_loss,
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+    }

@@ -1,0 +1,213 @@
+"""``StudyConfig``: one study, validated when loaded, with errors that name the key.
+
+A study file is TOML or YAML with the sections below; every field has help text and a default,
+so a file only says what differs from the ``quick`` preset it starts from.
+
+    [data]        corpus_size / path / columns
+    [generator]   name, options (model, base_url, api_key_env, ...)
+    bias_types, intensity, polarity, ratios, seeds
+    [mix]         mode, size
+    [model]       spec and training options (``TrainConfig`` fields but seed and mitigations)
+    [mitigation]  names and the ratios they apply at
+    [tasks]       names, limit
+    [audit]       enabled, max_records, permutations
+    [executor]    name (local | ray), address
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from biasinherit.errors import BiasInheritError, did_you_mean
+
+__all__ = ["StudyConfig", "load_study_config", "config_hash"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSection(_Section):
+    path: str | None = Field(default=None, description="original records file; omit for the built-in corpus")
+    corpus_size: int = Field(default=2000, ge=1, description="built-in corpus size (when no path)")
+    columns: dict[str, str] = Field(default_factory=dict, description="column mapping ours=theirs for a foreign file")
+
+
+class GeneratorSection(_Section):
+    name: str = Field(default="builtin", description="builtin | openai | hf")
+    options: dict[str, Any] = Field(default_factory=dict, description="generator options (model, base_url, api_key_env, ...)")
+
+
+class MixSection(_Section):
+    mode: Literal["replace", "add"] = Field(default="replace", description="replace keeps the size; add keeps all originals")
+    size: int | None = Field(default=None, description="training-set size in replace mode (default: all originals)")
+
+
+class MitigationSection(_Section):
+    names: list[str] = Field(default_factory=lambda: ["token", "mask", "loss"], description="mitigations to compare (each alone)")
+    ratios: list[float] = Field(default_factory=lambda: [1.0], description="ratios at which mitigations are trained")
+
+
+class TasksSection(_Section):
+    names: list[str] = Field(default_factory=lambda: ["all"], description="task names, or all")
+    limit: int | None = Field(default=None, description="items per task (default: each task's small size)")
+    full: bool = Field(default=False, description="use each task's full size")
+
+
+class AuditSection(_Section):
+    enabled: bool = Field(default=True, description="audit each bias type's augmented data (misalignment)")
+    max_records: int = Field(default=600, ge=10, description="records of each set embedded and scored")
+    permutations: int = Field(default=100, ge=10, description="permutations for the MMD and vocabulary tests")
+    frechet_permutations: int = Field(default=10, ge=10, description="permutations for the Fréchet p-value")
+
+
+class ExecutorSection(_Section):
+    name: Literal["local", "ray"] = Field(default="local", description="local (in-process) or ray")
+    address: str | None = Field(default=None, description="Ray cluster address (default: start a local Ray)")
+    threads: int = Field(default=1, ge=1, description="torch threads per cell (fixed, so results do not depend on the executor)")
+
+
+class StudyConfig(_Section):
+    """A bias-inheritance study: every (bias type, ratio, mitigation, seed) cell of a grid."""
+
+    name: str = Field(default="study", description="a label for the report")
+    data: DataSection = Field(default_factory=DataSection)
+    generator: GeneratorSection = Field(default_factory=GeneratorSection)
+    bias_types: list[str] = Field(default_factory=lambda: [
+        "gender.stereotype", "gender.association", "gender.representation",
+        "culture.stereotype", "culture.association", "culture.representation",
+    ], description="bias types to study (plain for plain augmentation)")
+    intensity: float = Field(default=1.0, ge=0, le=1, description="share of generated records that carry the bias")
+    polarity: Literal["negative", "positive"] | None = Field(default=None, description="stereotype polarity (default: both)")
+    ratios: list[float] = Field(default_factory=lambda: [0.0, 0.5, 1.0], description="bias ratios (share of augmented data)")
+    seeds: list[int] = Field(default_factory=lambda: [0], description="seeds; each seed repeats the whole grid")
+    mix: MixSection = Field(default_factory=MixSection)
+    model: dict[str, Any] = Field(default_factory=lambda: {"model": "tiny"}, description="training options (TrainConfig fields)")
+    mitigation: MitigationSection = Field(default_factory=MitigationSection)
+    tasks: TasksSection = Field(default_factory=TasksSection)
+    audit: AuditSection = Field(default_factory=AuditSection)
+    executor: ExecutorSection = Field(default_factory=ExecutorSection)
+
+    @field_validator("ratios")
+    @classmethod
+    def _ratios(cls, value: list[float]) -> list[float]:
+        for r in value:
+            if not 0.0 <= r <= 1.0:
+                raise ValueError(f"ratio {r} is outside [0, 1]")
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _check(self) -> StudyConfig:
+        for r in self.mitigation.ratios:
+            if not 0.0 < r <= 1.0:
+                raise ValueError(f"mitigation.ratios: {r} must be in (0, 1]")
+        if not self.seeds:
+            raise ValueError("seeds: give at least one seed")
+        return self
+
+    def validate_names(self) -> None:
+        """Check names against the registries (bias types, tasks, mitigations, model options)."""
+        from biasinherit.taxonomy import load_taxonomy
+        from biasinherit.train.config import TrainConfig, parse_mitigations
+
+        tax = load_taxonomy()
+        for bt in self.bias_types:
+            if bt != "plain":
+                tax.bias_type(bt)
+        parse_mitigations(self.mitigation.names)
+        for key in ("seed", "mitigations"):
+            if key in self.model:
+                raise BiasInheritError(f"'{key}' is set by the study grid, not in [model]", field=f"model.{key}")
+        try:
+            TrainConfig(**self.model)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            key = ".".join(str(p) for p in err["loc"])
+            hint = did_you_mean(key, TrainConfig.model_fields) if err["type"] == "extra_forbidden" else ""
+            raise BiasInheritError(f"{err['msg']}.{hint}", field=f"model.{key}") from None
+        from biasinherit.tasks.registry import resolve_tasks
+
+        resolve_tasks(",".join(self.tasks.names))
+
+    def train_config(self, *, seed: int, mitigation: str) -> Any:
+        from biasinherit.train.config import TrainConfig
+
+        return TrainConfig(**self.model, seed=seed, mitigations=[] if mitigation == "none" else [mitigation])
+
+
+def config_hash(config: StudyConfig) -> str:
+    """Hash of everything that changes results (the executor does not)."""
+    data = config.model_dump(mode="json", exclude={"executor": {"name", "address"}, "name": True})
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise BiasInheritError("study config not found", path=path)
+    text = path.read_text(encoding="utf-8")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".toml":
+            import tomllib
+
+            return tomllib.loads(text)
+        if suffix in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text) or {}
+            if not isinstance(data, dict):
+                raise BiasInheritError("expected a mapping at the top level", path=path)
+            return data
+    except BiasInheritError:
+        raise
+    except Exception as exc:  # tomllib.TOMLDecodeError, yaml.YAMLError
+        raise BiasInheritError(f"cannot parse {suffix[1:].upper()} ({exc})".replace("\n", " "), path=path) from None
+    raise BiasInheritError(f"unknown config type '{suffix}': use .toml, .yaml or .yml", path=path)
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "model":
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def validate_mapping(data: dict[str, Any], *, path: str | Path = "<config>") -> StudyConfig:
+    """Build a StudyConfig from a mapping; errors name the key (with a did-you-mean)."""
+    try:
+        config = StudyConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"] if not isinstance(p, int)) or None
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden" and key:
+            parent_model: Any = StudyConfig
+            for part in key.split(".")[:-1]:
+                parent_model = parent_model.model_fields[part].annotation
+            msg = f"unknown key.{did_you_mean(key.split('.')[-1], parent_model.model_fields)}"
+        raise BiasInheritError(msg, path=path, field=key) from None
+    try:
+        config.validate_names()
+    except BiasInheritError as exc:
+        raise BiasInheritError(exc.message, path=path, field=exc.field) from None
+    return config
+
+
+def load_study_config(path: str | Path | None = None, *, preset: str | None = None) -> StudyConfig:
+    """A preset, optionally overridden by a config file (which may name its own ``preset``)."""
+    from biasinherit.study.presets import preset_mapping
+
+    data: dict[str, Any] = {}
+    if path is not None:
+        data = _read_file(Path(path))
+        preset = data.pop("preset", preset)
+    base = preset_mapping(preset or "quick")
+    return validate_mapping(_deep_merge(base, data), path=path or f"<preset {preset or 'quick'}>")

@@ -1,0 +1,64 @@
+"""The study grid: which cells to train and evaluate.
+
+A cell is (bias type, ratio, mitigation, seed). The ratio-0 mix holds no augmented data, so it is
+the same for every bias type: it is trained once per seed as the shared ``baseline`` cell and its
+results stand for every bias type at ratio 0. Mitigations are trained only at their own ratios.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from biasinherit.study.config import StudyConfig
+
+BASELINE = "baseline"
+
+
+@dataclass(frozen=True, order=True)
+class Cell:
+    seed: int
+    bias_type: str  # BASELINE for the shared ratio-0 cell
+    ratio: float
+    mitigation: str = "none"
+
+    @property
+    def key(self) -> str:
+        if self.bias_type == BASELINE:
+            return f"s{self.seed}__baseline"
+        return f"s{self.seed}__{self.bias_type}__r{self.ratio:.3f}__{self.mitigation}"
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.bias_type == BASELINE
+
+    def to_dict(self) -> dict[str, object]:
+        return {"seed": self.seed, "bias_type": self.bias_type, "ratio": self.ratio,
+                "mitigation": self.mitigation, "key": self.key}
+
+
+def build_grid(config: StudyConfig) -> list[Cell]:
+    cells: list[Cell] = []
+    for seed in config.seeds:
+        if 0.0 in config.ratios:
+            cells.append(Cell(seed, BASELINE, 0.0))
+        for bias_type in config.bias_types:
+            for ratio in config.ratios:
+                if ratio > 0:
+                    cells.append(Cell(seed, bias_type, ratio))
+            for ratio in config.mitigation.ratios:
+                for mitigation in config.mitigation.names:
+                    cells.append(Cell(seed, bias_type, ratio, mitigation))
+    return cells
+
+
+def augmented_needed(config: StudyConfig, n_original: int) -> int:
+    """How many augmented records one bias type needs for the largest ratio of the grid."""
+    from biasinherit.mixing import mix_counts
+
+    ratios = [r for r in [*config.ratios, *config.mitigation.ratios] if r > 0]
+    if not ratios:
+        return 0
+    return max(
+        mix_counts(r, size=config.mix.size, n_original=n_original, mode=config.mix.mode).augmented
+        for r in ratios
+    )

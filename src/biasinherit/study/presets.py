@@ -1,0 +1,48 @@
+"""Study presets: ``quick`` (offline, minutes on a laptop) and ``paper`` (the full grid)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from biasinherit.errors import unknown_name_error
+
+SIX_TYPES = [
+    "gender.stereotype", "gender.association", "gender.representation",
+    "culture.stereotype", "culture.association", "culture.representation",
+]
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # Offline: built-in corpus, builtin generator, tiny model, all six types, three ratios,
+    # the three mitigations at ratio 1.0, all ten tasks at their small size, one seed.
+    "quick": {
+        "name": "quick",
+        "data": {"corpus_size": 1000},
+        "generator": {"name": "builtin"},
+        "bias_types": SIX_TYPES,
+        "ratios": [0.0, 0.5, 1.0],
+        "seeds": [0],
+        "model": {"model": "tiny"},
+        "mitigation": {"names": ["token", "mask", "loss"], "ratios": [1.0]},
+        "tasks": {"names": ["all"]},
+    },
+    # The paper's grid (Li et al., arXiv 2502.04419): six types x six ratios x four training
+    # conditions x three seeds.
+    "paper": {
+        "name": "paper",
+        "data": {"corpus_size": 2000},
+        "generator": {"name": "builtin"},
+        "bias_types": SIX_TYPES,
+        "ratios": [0.0, 0.1, 0.25, 0.5, 0.75, 1.0],
+        "seeds": [0, 1, 2],
+        "model": {"model": "tiny"},
+        "mitigation": {"names": ["token", "mask", "loss"], "ratios": [0.1, 0.25, 0.5, 0.75, 1.0]},
+        "tasks": {"names": ["all"], "full": True},
+    },
+}
+
+
+def preset_mapping(name: str) -> dict[str, Any]:
+    if name not in PRESETS:
+        raise unknown_name_error("preset", name, PRESETS)
+    return copy.deepcopy(PRESETS[name])

@@ -1,0 +1,207 @@
+"""Run a study: shared work once, then every cell of the grid, resumably, then the table and
+the report (DESIGN §10).
+
+Resumption: a cell is finished when its result file exists (written by atomic rename), so the
+same command run again skips finished cells and redoes an interrupted one. A folder that holds a
+study with another config is refused unless ``force``, which discards its results.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from biasinherit.errors import BiasInheritError
+from biasinherit.records import Record
+from biasinherit.study.cell import cell_dir, load_result, write_result
+from biasinherit.study.config import StudyConfig, config_hash
+from biasinherit.study.grid import Cell, build_grid
+from biasinherit.study.manifest import Manifest
+from biasinherit.study.results import build_table, write_table
+from biasinherit.study.shared import prepare_audit, prepare_augmented, prepare_original
+
+log = logging.getLogger(__name__)
+
+# measured on 2 CPU cores (see README): seconds per quick-preset cell and per 1k training records
+SECONDS_PER_CELL_TINY = 6.0
+
+
+class StudyProgress:
+    """Callbacks a front end implements to show progress; the defaults log."""
+
+    def stage(self, name: str) -> None:
+        log.info("%s", name)
+
+    def grid(self, done: int, total: int) -> None:
+        log.info("cells %d/%d", done, total)
+
+    def cell_started(self, cell: Cell) -> None:
+        log.info("cell %s", cell.key)
+
+    def cell_step(self, cell: Cell, step: int, total: int, loss: float) -> None:
+        pass
+
+
+@dataclass
+class StudyOutcome:
+    run_dir: Path
+    cells_total: int
+    cells_run: int
+    cells_skipped: int
+    seconds: float
+    table_rows: int
+    report: Path | None
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def describe_grid(config: StudyConfig) -> dict[str, Any]:
+    """The cells and an estimate of the work, for ``--dry-run``."""
+    cells = build_grid(config)
+    model = str(config.model.get("model", "tiny"))
+    per_cell = SECONDS_PER_CELL_TINY if model.startswith("tiny") else None
+    scale = (config.mix.size or config.data.corpus_size) / 1000.0
+    estimate = None if per_cell is None else per_cell * max(scale, 0.1) * len(cells)
+    return {
+        "cells": [c.to_dict() for c in cells],
+        "n_cells": len(cells),
+        "n_training_runs": len(cells),
+        "n_generations": len(config.bias_types),
+        "n_audits": len(config.bias_types),
+        "estimated_seconds_on_2_cpu_cores": estimate,
+    }
+
+
+def _clear(run_dir: Path) -> None:
+    for name in ("cells", "data", "audit", "results.parquet", "results.csv", "report.html", "manifest.json"):
+        path = run_dir / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def open_run_dir(config: StudyConfig, out: str | Path, *, force: bool = False) -> tuple[Path, Manifest]:
+    """Create or reopen the run folder; refuses another config's folder unless ``force``."""
+    run_dir = Path(out)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise BiasInheritError("output exists and is not a folder", path=run_dir)
+    digest = config_hash(config)
+    manifest_path = run_dir / "manifest.json"
+    if force and manifest_path.exists():
+        import json
+
+        try:
+            old_hash = json.loads(manifest_path.read_text()).get("config_hash")
+        except json.JSONDecodeError:
+            old_hash = None
+        if old_hash != digest:
+            _clear(run_dir)  # --force with another config: its results no longer apply
+    run_dir.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest.open(run_dir, config=config.model_dump(mode="json"), config_hash=digest, force=force)
+    manifest.save()
+    return run_dir, manifest
+
+
+def run_study(
+    config: StudyConfig,
+    out: str | Path,
+    *,
+    force: bool = False,
+    keep_models: bool = False,
+    progress: StudyProgress | None = None,
+    report: bool = True,
+) -> StudyOutcome:
+    from biasinherit.study.executors import run_local, run_ray
+
+    progress = progress or StudyProgress()
+    run_dir, manifest = open_run_dir(config, out, force=force)
+    config_data = config.model_dump(mode="json")
+    manifest.start_run()
+    started = time.perf_counter()
+
+    # ---- shared work, once -------------------------------------------------------------
+    t0 = time.perf_counter()
+    progress.stage("original data")
+    original = prepare_original(config, run_dir)
+    manifest.add_stage_time("original", time.perf_counter() - t0)
+    augmented: dict[str, list[Record]] = {}
+    for bias_type in config.bias_types:
+        t0 = time.perf_counter()
+        progress.stage(f"generate {bias_type}")
+        augmented[bias_type] = prepare_augmented(config, run_dir, bias_type, original)
+        manifest.add_stage_time("generate", time.perf_counter() - t0)
+    for bias_type in config.bias_types if config.audit.enabled else []:
+        t0 = time.perf_counter()
+        progress.stage(f"audit {bias_type}")
+        prepare_audit(config, run_dir, bias_type, original, augmented[bias_type])
+        manifest.add_stage_time("audit", time.perf_counter() - t0)
+
+    # ---- the grid ------------------------------------------------------------------------
+    cells = build_grid(config)
+    results: dict[str, dict[str, Any]] = {}
+    todo: list[Cell] = []
+    for cell in cells:
+        found = load_result(run_dir, cell)
+        if found is not None:
+            results[cell.key] = found
+            manifest.data["cells"].setdefault(cell.key, {})["state"] = "done"
+        else:
+            todo.append(cell)
+            manifest.data["cells"][cell.key] = {"state": "pending"}
+    manifest.save()
+    skipped = len(results)
+    progress.grid(len(results), len(cells))
+
+    def inputs(cell: Cell) -> tuple[list[Record], list[Record]]:
+        return original, [] if cell.is_baseline else augmented[cell.bias_type]
+
+    def model_dir(cell: Cell) -> str | None:
+        return str(cell_dir(run_dir, cell) / "model") if keep_models else None
+
+    def step(cell: Cell, s: int, total: int, loss: float) -> None:
+        progress.cell_step(cell, s, total, loss)
+
+    if config.executor.name == "ray":
+        stream = run_ray(todo, config_data, inputs, model_dir=model_dir, address=config.executor.address,
+                         threads=config.executor.threads)
+    else:
+        stream = run_local(todo, config_data, inputs, model_dir=model_dir, progress=step)
+    if todo:
+        progress.cell_started(todo[0])
+    for cell, result in stream:
+        write_result(run_dir, cell, result)
+        results[cell.key] = result
+        manifest.data["cells"][cell.key] = {"state": "done", "finished": time.time(), **result["timings"]}
+        for stage in ("train", "evaluate"):
+            manifest.data["stages"][stage] = round(manifest.data["stages"].get(stage, 0.0)
+                                                   + result["timings"][stage], 3)
+        manifest.save()
+        progress.grid(len(results), len(cells))
+        nxt = next((c for c in todo if c.key not in results), None)
+        if nxt is not None:
+            progress.cell_started(nxt)
+
+    # ---- results and report ----------------------------------------------------------------
+    t0 = time.perf_counter()
+    progress.stage("results table")
+    frame = build_table([results[c.key] for c in cells], config.bias_types)
+    write_table(frame, run_dir)
+    report_path = None
+    if report:
+        from biasinherit.report import write_report
+
+        progress.stage("report")
+        manifest.data["seconds"] = round(time.perf_counter() - started, 1)
+        report_path = write_report(run_dir)
+    manifest.add_stage_time("report", time.perf_counter() - t0)
+    manifest.data["seconds_last_run"] = round(time.perf_counter() - started, 1)
+    manifest.finish()
+    return StudyOutcome(
+        run_dir=run_dir, cells_total=len(cells), cells_run=len(cells) - skipped, cells_skipped=skipped,
+        seconds=time.perf_counter() - started, table_rows=len(frame), report=report_path,
+        stage_seconds=dict(manifest.data["stages"]),
+    )

@@ -1,0 +1,84 @@
+"""Work shared by many cells, done once per study: the original data, one augmented set per
+bias type (enough for the largest ratio), and one misalignment audit per bias type.
+
+Every output is written by atomic rename, so a file that exists is complete and is reused when
+the study resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from biasinherit.records import Record, load_records, write_jsonl
+from biasinherit.study.config import StudyConfig
+from biasinherit.study.grid import augmented_needed
+
+log = logging.getLogger(__name__)
+
+
+def original_path(run_dir: Path) -> Path:
+    return run_dir / "data" / "original.jsonl"
+
+
+def augmented_path(run_dir: Path, bias_type: str) -> Path:
+    return run_dir / "data" / "augmented" / f"{bias_type}.jsonl"
+
+
+def audit_path(run_dir: Path, bias_type: str) -> Path:
+    return run_dir / "audit" / f"{bias_type}.json"
+
+
+def prepare_original(config: StudyConfig, run_dir: Path) -> list[Record]:
+    path = original_path(run_dir)
+    if path.exists():
+        return load_records(path)
+    if config.data.path:
+        records = [r if r.source == "original" else r.model_copy(update={"source": "original"})
+                   for r in load_records(config.data.path, columns=config.data.columns or None)]
+    else:
+        from biasinherit.corpus import CorpusConfig, build_corpus
+
+        records = build_corpus(CorpusConfig(size=config.data.corpus_size, seed=0))
+    write_jsonl(records, path)
+    return records
+
+
+def prepare_augmented(config: StudyConfig, run_dir: Path, bias_type: str,
+                      original: list[Record]) -> list[Record]:
+    path = augmented_path(run_dir, bias_type)
+    if path.exists():
+        return load_records(path)
+    from biasinherit.generate import GenerationRequest, get_generator
+
+    n = augmented_needed(config, len(original))
+    request = GenerationRequest(
+        bias_type=bias_type, intensity=config.intensity,
+        polarity=config.polarity if bias_type.endswith(".stereotype") else None,
+        n=n, seed=config.seeds[0],
+    )
+    generator = get_generator(config.generator.name, **config.generator.options)
+    records = generator.generate(original, request)
+    write_jsonl(records, path)
+    return records
+
+
+def prepare_audit(config: StudyConfig, run_dir: Path, bias_type: str, original: list[Record],
+                  augmented: list[Record]) -> dict[str, Any]:
+    """The misalignment measures of one bias type (subsampled for speed; the size is recorded)."""
+    path = audit_path(run_dir, bias_type)
+    if path.exists():
+        return json.loads(path.read_text())  # type: ignore[no-any-return]
+    from biasinherit.analysis.audit import AuditConfig, run_audit
+    from biasinherit.records import atomic_write
+
+    a = config.audit
+    report = run_audit(original, augmented, AuditConfig(
+        max_embedded=a.max_records, max_scored=a.max_records, n_permutations=a.permutations,
+        n_frechet_permutations=a.frechet_permutations, seed=0))
+    data = report.model_dump(mode="json")
+    with atomic_write(path) as fh:
+        json.dump(data, fh, indent=2)
+    return data  # type: ignore[no-any-return]
