@@ -23,6 +23,8 @@ def evaluate(
     seed: Annotated[int, typer.Option(help="seed for item sampling, generation and bootstrap")] = 0,
     n_boot: Annotated[int, typer.Option(help="bootstrap resamples per metric")] = 200,
     batch_size: Annotated[int, typer.Option(help="option rows per forward pass")] = 32,
+    threads: Annotated[Optional[int], typer.Option(
+        help="torch CPU threads (1 is fastest for tiny models on a busy machine; default: torch's)")] = None,
     base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL (openai:)")] = None,
     api_key_env: Annotated[str, typer.Option(help="environment variable with the API key (openai:)")] = "OPENAI_API_KEY",
 ) -> None:
@@ -32,7 +34,7 @@ def evaluate(
     config = EvaluateConfig(
         model=model, tasks=tasks, benchmarks=parse_mapping(benchmark, "--benchmark"),
         protocol=protocol, out=out, limit=limit, full=full, seed=seed, n_boot=n_boot,
-        batch_size=batch_size, base_url=base_url, api_key_env=api_key_env,
+        batch_size=batch_size, threads=threads, base_url=base_url, api_key_env=api_key_env,
     )
     from rich.table import Table
 

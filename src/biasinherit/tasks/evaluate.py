@@ -26,6 +26,7 @@ class EvaluateConfig:
     seed: int = 0
     n_boot: int = 200
     batch_size: int = 32
+    threads: int | None = None  # torch CPU threads; None keeps torch's default
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
 
@@ -57,6 +58,10 @@ def evaluate_model(config: EvaluateConfig, *,
         b = get_benchmark(name, config.protocol)
         overrides[b.name] = b.load(path)  # load (and validate) before the model
         bench.append(b)
+    if config.threads is not None:
+        import torch
+
+        torch.set_num_threads(max(1, config.threads))
     backend = open_backend(config.model, batch_size=config.batch_size, base_url=config.base_url,
                            api_key_env=config.api_key_env)
     settings = EvalSettings(seed=config.seed, full=config.full, limit=config.limit,
