@@ -1,0 +1,343 @@
+"""The training loop: a plain PyTorch loop, read top to bottom.
+
+``train_model(config, records)`` builds the tokenizer and model (``tiny`` or ``hf:``), encodes
+the records with the chosen mitigations, trains with AdamW on length-grouped batches and returns
+the trained model with its metadata and loss curve; ``save_trained`` writes the model folder.
+The loss terms are the pure functions of ``train/loss.py``; the mitigations only change what the
+data pipeline feeds them (token: a prefix; mask: labels; loss: weights and a second forward pass
+on the counterfactual).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from biasinherit.errors import BiasInheritError
+from biasinherit.formats import training_text
+from biasinherit.models.io import ModelMetadata, package_versions, save_model
+from biasinherit.records import Record
+from biasinherit.train.config import TrainConfig
+from biasinherit.train.counterfactual import aligned_prediction_positions, counterfactual_texts
+from biasinherit.train.data import (
+    EncodedExample,
+    TextFraming,
+    collate,
+    encode_example,
+    length_grouped_batches,
+    padding_efficiency,
+)
+from biasinherit.train.loss import counterfactual_divergence, source_weighted_loss, token_nll
+from biasinherit.train.mask import MASK_PLACEHOLDER, bias_spans, replace_spans
+from biasinherit.train.token import check_sources, eval_prefix, tag_tokens, training_prefix
+
+__all__ = ["ProgressCallback", "TrainResult", "records_hash", "save_trained", "train_model"]
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int, float], None]  # (step, total_steps, loss)
+
+
+@dataclass
+class TrainResult:
+    model: Any
+    tokenizer: Any
+    metadata: ModelMetadata
+    loss_curve: list[dict[str, float]]
+
+    @property
+    def final_loss(self) -> float:
+        return self.metadata.final_loss if self.metadata.final_loss is not None else math.nan
+
+
+def records_hash(records: Sequence[Record]) -> str:
+    digest = hashlib.sha256()
+    for record in records:
+        digest.update(record.to_json().encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _deterministic(seed: int, num_threads: int | None) -> Iterator[None]:
+    """Seed every RNG, use deterministic kernels and a fixed thread count; restore the global
+    settings afterwards."""
+    import torch
+
+    previous = torch.are_deterministic_algorithms_enabled()
+    previous_threads = torch.get_num_threads()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
+    random.seed(seed)
+    torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(previous)
+        torch.set_num_threads(previous_threads)
+
+
+# ---- model and tokenizer --------------------------------------------------------------------
+
+
+@dataclass
+class _Built:
+    model: Any
+    tokenizer: Any
+    framing: TextFraming
+    device: str
+    base_model: str
+
+
+def _special_tokens(config: TrainConfig) -> list[str]:
+    tokens: list[str] = []
+    if "token" in config.mitigations:
+        tokens += tag_tokens(tag_original=config.tag_original)
+    if "mask" in config.mitigations and config.mask_replace_input:
+        tokens.append(MASK_PLACEHOLDER)
+    return tokens
+
+
+def _build_tiny(config: TrainConfig, records: Sequence[Record]) -> _Built:
+    from biasinherit.models.hf import pick_device
+    from biasinherit.models.tiny import build_tiny_model, tiny_preset, train_tiny_tokenizer
+
+    preset = tiny_preset(config.model)
+    texts = (training_text(r.prompt, r.response) for r in records)
+    tokenizer = train_tiny_tokenizer(
+        texts, vocab_size=config.vocab_size, extra_special_tokens=_special_tokens(config)
+    )
+    device = pick_device(config.device)
+    model = build_tiny_model(preset, tokenizer, seed=config.seed).to(device)
+    framing = TextFraming(
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        max_length=min(config.max_length, preset.max_positions),
+    )
+    return _Built(model, tokenizer, framing, device, preset.name)
+
+
+def _build_hf(config: TrainConfig) -> _Built:
+    from biasinherit.models.hf import (
+        apply_lora,
+        load_hf_causal_lm,
+        load_hf_tokenizer,
+        pick_device,
+        pick_dtype,
+    )
+
+    path = config.model[len("hf:"):]
+    if Path(path).exists():
+        path = str(Path(path).resolve())  # an adapter records where its base lives
+    device = pick_device(config.device)
+    tokenizer = load_hf_tokenizer(path)
+    if tokenizer.eos_token_id is None:
+        raise BiasInheritError("the tokenizer has no EOS token; training needs one", path=path)
+    model = load_hf_causal_lm(path, dtype=pick_dtype(config.dtype, device), device=device)
+    specials = _special_tokens(config)
+    new_ids: list[int] = []
+    if specials:
+        tokenizer.add_tokens(specials, special_tokens=True)
+        new_ids = tokenizer.convert_tokens_to_ids(specials)
+        if model.get_input_embeddings().weight.shape[0] < len(tokenizer):
+            model.resize_token_embeddings(len(tokenizer))
+    if config.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+        model.config.use_cache = False
+        if config.lora:
+            model.enable_input_require_grads()
+    if config.lora:
+        model = apply_lora(
+            model, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
+            trainable_token_ids=new_ids or None,
+        )
+    limit = getattr(model.config, "max_position_embeddings", None) or config.max_length
+    framing = TextFraming(
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        max_length=min(config.max_length, limit),
+    )
+    return _Built(model, tokenizer, framing, device, path)
+
+
+# ---- data -----------------------------------------------------------------------------------
+
+
+def _encode(config: TrainConfig, records: Sequence[Record], built: _Built) -> list[EncodedExample]:
+    mitigations = set(config.mitigations)
+    taxonomy = swapper = None
+    if "mask" in mitigations or "loss" in mitigations:
+        from biasinherit.taxonomy import load_taxonomy
+
+        taxonomy = load_taxonomy()
+        if "loss" in mitigations:
+            taxonomy.attribute(config.cf_attribute)  # unknown attribute: did-you-mean
+    if "loss" in mitigations and config.mu_cf > 0:
+        from biasinherit.taxonomy.swapper import CounterfactualSwapper
+
+        swapper = CounterfactualSwapper()
+    examples: list[EncodedExample] = []
+    for record in records:
+        augmented = record.source == "augmented"
+        prefix = training_prefix(record, tag_original=config.tag_original) if "token" in mitigations else ""
+        response, spans = record.response, []
+        if "mask" in mitigations and augmented:
+            spans = bias_spans(record, taxonomy)
+            if config.mask_replace_input:
+                response, spans = replace_spans(response, spans)
+        ids, labels, start = encode_example(
+            built.tokenizer, built.framing, prompt=record.prompt, response=response, prefix=prefix,
+            mask_spans=spans,
+        )
+        example = EncodedExample(ids, labels, augmented, start)
+        if swapper is not None and augmented:
+            swapped = counterfactual_texts(swapper, record.prompt, response, config.cf_attribute)
+            if swapped is not None:
+                cf_ids, _, cf_start = encode_example(
+                    built.tokenizer, built.framing, prompt=swapped[0], response=swapped[1], prefix=prefix
+                )
+                example.cf_input_ids = cf_ids
+                example.cf_positions = aligned_prediction_positions(ids, cf_ids, start, cf_start)
+        examples.append(example)
+    return examples
+
+
+# ---- loss of one batch ----------------------------------------------------------------------
+
+
+def _batch_loss(
+    model: Any, batch: Sequence[EncodedExample], config: TrainConfig, pad_id: int, device: str
+) -> Any:
+    import torch
+
+    tensors = collate([e.input_ids for e in batch], [e.labels for e in batch], pad_id)
+    tensors = {k: v.to(device) for k, v in tensors.items()}
+    logits = model(
+        input_ids=tensors["input_ids"], attention_mask=tensors["attention_mask"], use_cache=False
+    ).logits  # (B, T, V)
+    nll, mask = token_nll(logits, tensors["labels"])
+    augmented = torch.tensor([e.augmented for e in batch], device=logits.device)
+    use_loss_mitigation = "loss" in config.mitigations
+    loss = source_weighted_loss(nll, mask, augmented, config.lambda_aug if use_loss_mitigation else 1.0)
+    rows = [k for k, e in enumerate(batch) if e.cf_positions]
+    if use_loss_mitigation and config.mu_cf > 0 and rows:
+        cf = collate([batch[k].cf_input_ids for k in rows], None, pad_id)  # type: ignore[misc]
+        cf_logits = model(
+            input_ids=cf["input_ids"].to(device), attention_mask=cf["attention_mask"].to(device),
+            use_cache=False,
+        ).logits
+        row_a, pos_a, row_b, pos_b = [], [], [], []
+        for cf_row, k in enumerate(rows):
+            for p, q in batch[k].cf_positions:
+                row_a.append(k)
+                pos_a.append(p)
+                row_b.append(cf_row)
+                pos_b.append(q)
+        divergence = counterfactual_divergence(logits[row_a, pos_a], cf_logits[row_b, pos_b])
+        loss = loss + config.mu_cf * divergence
+    return loss
+
+
+# ---- the loop -------------------------------------------------------------------------------
+
+
+def train_model(
+    config: TrainConfig,
+    records: Sequence[Record],
+    *,
+    data_path: str = "<records>",
+    record_lines: Sequence[int] | None = None,
+    progress: ProgressCallback | None = None,
+) -> TrainResult:
+    """Train on ``records`` as ``config`` says; nothing is written (see :func:`save_trained`)."""
+    import torch
+
+    if not records:
+        raise BiasInheritError("no records to train on", path=data_path)
+    if "token" in config.mitigations:
+        check_sources(records, path=data_path, lines=record_lines)
+        if not any(r.source == "augmented" for r in records):
+            log.warning("token mitigation: the mix has no augmented records; no tag will be learned")
+    with _deterministic(config.seed, config.effective_num_threads()):
+        built = _build_hf(config) if config.is_hf else _build_tiny(config, records)
+        examples = _encode(config, records, built)
+        model, device = built.model, built.device
+        pad_id = built.tokenizer.pad_token_id
+        params = [p for p in model.parameters() if p.requires_grad]
+        lr = config.effective_learning_rate()
+        optimizer = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.95), weight_decay=config.weight_decay)
+        lengths = [len(e) for e in examples]
+        n_batches = math.ceil(len(examples) / config.batch_size)
+        steps_per_epoch = math.ceil(n_batches / config.grad_accum_steps)
+        total_steps = config.epochs * steps_per_epoch
+        warmup = max(1, round(config.warmup_ratio * total_steps))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / max(1, total_steps - warmup)))
+        )
+        n_params = sum(p.numel() for p in params)
+        log.info("training %s (%d trainable parameters) on %d records, %d steps", built.base_model,
+                 n_params, len(examples), total_steps)
+
+        model.train()
+        curve: list[dict[str, float]] = []
+        step, tokens, started = 0, 0, time.perf_counter()
+        for epoch in range(config.epochs):
+            batches = length_grouped_batches(lengths, config.batch_size, seed=config.seed, epoch=epoch)
+            if epoch == 0:
+                log.info("padding efficiency %.3f", padding_efficiency(lengths, batches))
+            accumulated = 0.0
+            for b, indices in enumerate(batches):
+                loss = _batch_loss(model, [examples[i] for i in indices], config, pad_id, device)
+                (loss / config.grad_accum_steps).backward()
+                accumulated += loss.item() / config.grad_accum_steps
+                tokens += sum(lengths[i] for i in indices)
+                if (b + 1) % config.grad_accum_steps and b + 1 != len(batches):
+                    continue
+                if config.max_grad_norm > 0:
+                    torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                curve.append({"step": step, "epoch": epoch, "loss": accumulated,
+                              "lr": scheduler.get_last_lr()[0]})
+                accumulated = 0.0
+                if progress is not None:
+                    progress(step, total_steps, curve[-1]["loss"])
+        model.eval()
+        elapsed = time.perf_counter() - started
+        last_epoch = [c["loss"] for c in curve if c["epoch"] == config.epochs - 1]
+        final_loss = sum(last_epoch) / len(last_epoch)
+        log.info("trained in %.1fs, %.0f tokens/s, final loss %.6f", elapsed, tokens / elapsed, final_loss)
+
+    metadata = ModelMetadata(
+        backend="hf" if config.is_hf else "tiny",
+        base_model=built.base_model,
+        adapter=config.lora,
+        mitigations=list(config.mitigations),
+        eval_prefix=eval_prefix(tag_original=config.tag_original) if "token" in config.mitigations else "",
+        add_bos=built.framing.bos_token_id is not None,
+        data_hash=records_hash(records),
+        n_records=len(records),
+        seed=config.seed,
+        final_loss=final_loss,
+        train_config=config.model_dump(),
+        versions=package_versions(),
+        train_seconds=round(elapsed, 3),
+        tokens_per_second=round(tokens / elapsed, 1),
+    )
+    return TrainResult(model=model, tokenizer=built.tokenizer, metadata=metadata, loss_curve=curve)
+
+
+def save_trained(result: TrainResult, out_dir: str | Path) -> Path:
+    """Write the model folder (weights or adapter, tokenizer, metadata, loss curve)."""
+    return save_model(result.model, result.tokenizer, out_dir, result.metadata, loss_curve=result.loss_curve)
