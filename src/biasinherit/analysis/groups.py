@@ -223,8 +223,10 @@ def _share_measure(fo: GroupFeatures, fa: GroupFeatures, view: _AttributeView, n
                 null.append(total_variation(row, rest))
     p_value = permutation_p_value(value, null)
     po, pa = so / so.sum(), sa / sa.sum()
-    k = int(np.argmax(np.abs(pa - po)))
-    diff = pa[k] - po[k]
+    delta = pa - po
+    # the most changed group; on a tie (two groups) name the one that gained
+    k = int(np.argmax(delta)) if delta.max() >= -delta.min() - 1e-9 else int(np.argmin(delta))
+    diff = delta[k]
     verb = "over-represents" if diff > 0 else "under-represents"
     if abs(diff) < 0.005:
         reading = f"group shares match the original (largest difference under 1 point, {view.labels[k]})"
@@ -254,6 +256,8 @@ def _association(
         if support_o[j] < MIN_PAIR_SUPPORT or support_a[j] < MIN_PAIR_SUPPORT:
             continue
         for i, g in enumerate(view.group_names):
+            if max(co[i, j], ca[i, j]) < MIN_PAIR_SUPPORT:
+                continue  # a pair seen (almost) never: its log-odds change is smoothing noise
             pairs.append({
                 "group": g, "item": item,
                 "log_odds_original": float(lor_o[i, j]), "log_odds_augmented": float(lor_a[i, j]),

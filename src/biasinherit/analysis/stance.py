@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -112,16 +113,25 @@ class EmbeddingStanceScorer:
     """Finds value-laden free text and reads its stance (see module docstring)."""
 
     def __init__(self, taxonomy: Taxonomy, embedder: EmbeddingModel, *, seed: int = 0) -> None:
-        from sklearn.linear_model import LogisticRegression
-
         self.items = list(taxonomy.values)
         self.stances = list(taxonomy.stances)  # [agree, disagree]
         self.embedder = embedder
-        self.item_vectors = embedder.encode([v.statement for v in self.items])
+        self.seed = seed
         self.item_words = [_content_words(v.statement) for v in self.items]
-        texts, labels, _ = stance_frames(self.items)
-        x = embedder.encode(texts)
-        self.classifier = LogisticRegression(C=4.0, max_iter=2000, random_state=seed).fit(x, labels)
+        self._fitted: tuple[np.ndarray, Any] | None = None
+
+    def _fit(self) -> tuple[np.ndarray, Any]:
+        """Embed the value items and train the stance classifier (on first use only, so data
+        without value-laden free text never pays for it)."""
+        if self._fitted is None:
+            from sklearn.linear_model import LogisticRegression
+
+            item_vectors = self.embedder.encode([v.statement for v in self.items])
+            texts, labels, _ = stance_frames(self.items)
+            x = self.embedder.encode(texts)
+            classifier = LogisticRegression(C=4.0, max_iter=2000, random_state=self.seed).fit(x, labels)
+            self._fitted = (item_vectors, classifier)
+        return self._fitted
 
     def is_candidate(self, text: str) -> bool:
         """Cheap lexical filter: could this text be about a value item?"""
@@ -134,10 +144,11 @@ class EmbeddingStanceScorer:
         """A stance for each value-laden text, None for the others."""
         if not texts:
             return []
+        item_vectors, classifier = self._fit()
         x = self.embedder.encode(list(texts))
-        sims = x @ self.item_vectors.T  # (texts, items); embeddings are unit length
+        sims = x @ item_vectors.T  # (texts, items); embeddings are unit length
         best = sims.argmax(axis=1)
-        p_agree = self.classifier.predict_proba(x)[:, 1]
+        p_agree = classifier.predict_proba(x)[:, 1]
         out: list[StanceReading | None] = []
         for i in range(len(texts)):
             if sims[i, best[i]] < VALUE_SIMILARITY:
@@ -150,5 +161,6 @@ class EmbeddingStanceScorer:
 
     def accuracy_on(self, texts: Sequence[str], labels: Sequence[int]) -> float:
         """Share of texts whose predicted stance (1 = agree) matches ``labels``."""
+        _, classifier = self._fit()
         x = self.embedder.encode(list(texts))
-        return float(np.mean(self.classifier.predict(x) == np.asarray(labels)))
+        return float(np.mean(classifier.predict(x) == np.asarray(labels)))
