@@ -44,8 +44,9 @@ def test_counterfactuals_come_from_the_swapper():
 
 
 def test_task_items_are_not_in_the_corpus():
-    corpus = pytest.importorskip("biasinherit.corpus", reason="the built-in corpus has not landed yet")
-    records = corpus.build_corpus(corpus.CorpusConfig(size=2000, seed=0))
+    from biasinherit.corpus import CorpusConfig, build_corpus
+
+    records = build_corpus(CorpusConfig(size=2000, seed=0))
     texts = "\n".join(f"{r.prompt or ''}\n{r.response}" for r in records)
     for pair in get_task("stereo_pairs").build_items(seed=0, full=True):
         assert pair.stereo not in texts and pair.anti not in texts

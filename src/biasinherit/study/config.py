@@ -70,6 +70,17 @@ class ExecutorSection(_Section):
     name: Literal["local", "ray"] = Field(default="local", description="local (in-process) or ray")
     address: str | None = Field(default=None, description="Ray cluster address (default: start a local Ray)")
     threads: int = Field(default=1, ge=1, description="torch threads per cell (fixed, so results do not depend on the executor)")
+    workers: int | None = Field(default=None, ge=1, description=(
+        "local: cells run at once in worker processes (default: CPU cores up to 4 for tiny models, 1 for hf)"))
+
+    def resolved_workers(self, model: dict[str, Any]) -> int:
+        if self.workers is not None:
+            return self.workers
+        import os
+
+        if str(model.get("model", "tiny")).startswith("hf:"):
+            return 1
+        return max(1, min(os.cpu_count() or 1, 4))
 
 
 class StudyConfig(_Section):
@@ -142,7 +153,7 @@ class StudyConfig(_Section):
 
 def config_hash(config: StudyConfig) -> str:
     """Hash of everything that changes results (the executor does not)."""
-    data = config.model_dump(mode="json", exclude={"executor": {"name", "address"}, "name": True})
+    data = config.model_dump(mode="json", exclude={"executor": {"name", "address", "workers"}, "name": True})
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 

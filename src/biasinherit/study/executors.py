@@ -24,12 +24,31 @@ CellProgress = Callable[[Cell, int, int, float], None]
 
 def run_local(cells: Sequence[Cell], config_data: dict[str, Any], inputs: CellInputs, *,
               model_dir: Callable[[Cell], str | None], progress: CellProgress | None = None,
-              ) -> Iterator[tuple[Cell, dict[str, Any]]]:
-    for cell in cells:
-        original, augmented = inputs(cell)
-        step = (lambda s, t, loss, c=cell: progress(c, s, t, loss)) if progress else None
-        yield cell, compute_cell(cell, config_data, original, augmented,
-                                 model_dir=model_dir(cell), progress=step)
+              workers: int = 1) -> Iterator[tuple[Cell, dict[str, Any]]]:
+    """Cells in this process (``workers=1``) or in a pool of worker processes; results come
+    back as each cell finishes."""
+    if workers <= 1 or len(cells) <= 1:
+        for cell in cells:
+            original, augmented = inputs(cell)
+            step = (lambda s, t, loss, c=cell: progress(c, s, t, loss)) if progress else None
+            yield cell, compute_cell(cell, config_data, original, augmented,
+                                     model_dir=model_dir(cell), progress=step)
+        return
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    # spawn, not fork: torch and tokenizers threads do not survive a fork
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending = {}
+        for cell in cells:
+            original, augmented = inputs(cell)
+            future = pool.submit(compute_cell, cell, config_data, original, augmented,
+                                 model_dir=model_dir(cell))
+            pending[future] = cell
+        while pending:
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for future in done:
+                yield pending.pop(future), future.result()
 
 
 def _needs_gpu(config_data: dict[str, Any]) -> bool:

@@ -25,6 +25,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "model": {"model": "tiny"},
         "mitigation": {"names": ["token", "mask", "loss"], "ratios": [1.0]},
         "tasks": {"names": ["all"]},
+        "audit": {"max_records": 300},
     },
     # The paper's grid (Li et al., arXiv 2502.04419): six types x six ratios x four training
     # conditions x three seeds.

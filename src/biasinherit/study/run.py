@@ -134,10 +134,15 @@ def run_study(
         progress.stage(f"generate {bias_type}")
         augmented[bias_type] = prepare_augmented(config, run_dir, bias_type, original)
         manifest.add_stage_time("generate", time.perf_counter() - t0)
+    embedder = None  # one embedding model (and its cache) for every audit of the study
     for bias_type in config.bias_types if config.audit.enabled else []:
         t0 = time.perf_counter()
         progress.stage(f"audit {bias_type}")
-        prepare_audit(config, run_dir, bias_type, original, augmented[bias_type])
+        if embedder is None:
+            from biasinherit.analysis.embeddings import DEFAULT_MODEL, EmbeddingModel
+
+            embedder = EmbeddingModel(DEFAULT_MODEL)
+        prepare_audit(config, run_dir, bias_type, original, augmented[bias_type], embedder=embedder)
         manifest.add_stage_time("audit", time.perf_counter() - t0)
 
     # ---- the grid ------------------------------------------------------------------------
@@ -169,7 +174,8 @@ def run_study(
         stream = run_ray(todo, config_data, inputs, model_dir=model_dir, address=config.executor.address,
                          threads=config.executor.threads)
     else:
-        stream = run_local(todo, config_data, inputs, model_dir=model_dir, progress=step)
+        stream = run_local(todo, config_data, inputs, model_dir=model_dir, progress=step,
+                           workers=config.executor.resolved_workers(config.model))
     if todo:
         progress.cell_started(todo[0])
     for cell, result in stream:

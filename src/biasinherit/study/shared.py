@@ -66,7 +66,7 @@ def prepare_augmented(config: StudyConfig, run_dir: Path, bias_type: str,
 
 
 def prepare_audit(config: StudyConfig, run_dir: Path, bias_type: str, original: list[Record],
-                  augmented: list[Record]) -> dict[str, Any]:
+                  augmented: list[Record], *, embedder: Any = None) -> dict[str, Any]:
     """The misalignment measures of one bias type (subsampled for speed; the size is recorded)."""
     path = audit_path(run_dir, bias_type)
     if path.exists():
@@ -77,7 +77,7 @@ def prepare_audit(config: StudyConfig, run_dir: Path, bias_type: str, original: 
     a = config.audit
     report = run_audit(original, augmented, AuditConfig(
         max_embedded=a.max_records, max_scored=a.max_records, n_permutations=a.permutations,
-        n_frechet_permutations=a.frechet_permutations, seed=0))
+        n_frechet_permutations=a.frechet_permutations, seed=0), embedder=embedder)
     data = report.model_dump(mode="json")
     with atomic_write(path) as fh:
         json.dump(data, fh, indent=2)
