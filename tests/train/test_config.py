@@ -42,4 +42,6 @@ def test_defaults_by_backend() -> None:
     assert TrainConfig().effective_learning_rate() == 3e-3
     assert TrainConfig(model="hf:x", lora=True).effective_learning_rate() == 2e-4
     assert TrainConfig().effective_num_threads() == 1
+    assert TrainConfig().effective_epochs() == 4 and TrainConfig(model="hf:x").effective_epochs() == 3
+    assert TrainConfig(epochs=2).effective_epochs() == 2
     assert TrainConfig(model="hf:x").effective_num_threads() is None

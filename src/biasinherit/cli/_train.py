@@ -31,7 +31,7 @@ def train(
     ] = None,
     seed: Annotated[int, typer.Option(help=_HELP["seed"])] = 0,
     epochs: Annotated[Optional[int], typer.Option(help=_HELP["epochs"])] = None,
-    batch_size: Annotated[int, typer.Option(help=_HELP["batch_size"])] = 16,
+    batch_size: Annotated[int, typer.Option(help=_HELP["batch_size"])] = TrainConfig.model_fields["batch_size"].default,
     learning_rate: Annotated[Optional[float], typer.Option(help=_HELP["learning_rate"])] = None,
     max_length: Annotated[int, typer.Option(help=_HELP["max_length"])] = 256,
     lora: Annotated[bool, typer.Option("--lora", help=_HELP["lora"])] = False,

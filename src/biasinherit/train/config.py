@@ -48,8 +48,10 @@ class TrainConfig(BaseModel):
     model: str = Field(default="tiny", description="tiny, tiny-xs/-s/-m/-l, or hf:<path or hub id>")
     mitigations: list[str] = Field(default_factory=list, description="token, mask, loss (combinable); empty for none")
     seed: int = Field(default=0, description="random seed (weights, data order)")
-    epochs: int = Field(default=3, description="passes over the data")
-    batch_size: int = Field(default=16, description="records per batch")
+    epochs: int | None = Field(
+        default=None, description="passes over the data (default: 4 for tiny models, which learn from scratch; 3 for hf)"
+    )
+    batch_size: int = Field(default=8, description="records per batch")
     learning_rate: float | None = Field(
         default=None, description="peak learning rate (default: 3e-3 tiny, 2e-4 LoRA, 5e-5 full fine-tuning)"
     )
@@ -92,7 +94,14 @@ class TrainConfig(BaseModel):
     def _check_non_negative(cls, value: float, info: Any) -> float:
         return _non_negative(info.field_name, value)
 
-    @field_validator("epochs", "batch_size", "grad_accum_steps", "lora_r", "lora_alpha", "vocab_size")
+    @field_validator("epochs")
+    @classmethod
+    def _check_epochs(cls, value: int | None) -> int | None:
+        if value is not None and value < 1:
+            raise BiasInheritError(f"epochs must be >= 1, got {value}", field="epochs")
+        return value
+
+    @field_validator("batch_size", "grad_accum_steps", "lora_r", "lora_alpha", "vocab_size")
     @classmethod
     def _check_positive(cls, value: int, info: Any) -> int:
         if value < 1:
@@ -142,6 +151,11 @@ class TrainConfig(BaseModel):
     @property
     def is_hf(self) -> bool:
         return self.model.startswith("hf:")
+
+    def effective_epochs(self) -> int:
+        if self.epochs is not None:
+            return self.epochs
+        return 3 if self.is_hf else 4
 
     def effective_num_threads(self) -> int | None:
         if self.num_threads is not None:

@@ -276,9 +276,10 @@ def train_model(
         lr = config.effective_learning_rate()
         optimizer = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.95), weight_decay=config.weight_decay)
         lengths = [len(e) for e in examples]
+        epochs = config.effective_epochs()
         n_batches = math.ceil(len(examples) / config.batch_size)
         steps_per_epoch = math.ceil(n_batches / config.grad_accum_steps)
-        total_steps = config.epochs * steps_per_epoch
+        total_steps = epochs * steps_per_epoch
         warmup = max(1, round(config.warmup_ratio * total_steps))
         scheduler = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / max(1, total_steps - warmup)))
@@ -290,7 +291,7 @@ def train_model(
         model.train()
         curve: list[dict[str, float]] = []
         step, tokens, started = 0, 0, time.perf_counter()
-        for epoch in range(config.epochs):
+        for epoch in range(epochs):
             batches = length_grouped_batches(lengths, config.batch_size, seed=config.seed, epoch=epoch)
             if epoch == 0:
                 log.info("padding efficiency %.3f", padding_efficiency(lengths, batches))
@@ -315,7 +316,7 @@ def train_model(
                     progress(step, total_steps, curve[-1]["loss"])
         model.eval()
         elapsed = time.perf_counter() - started
-        last_epoch = [c["loss"] for c in curve if c["epoch"] == config.epochs - 1]
+        last_epoch = [c["loss"] for c in curve if c["epoch"] == epochs - 1]
         final_loss = sum(last_epoch) / len(last_epoch)
         log.info("trained in %.1fs, %.0f tokens/s, final loss %.6f", elapsed, tokens / elapsed, final_loss)
 
@@ -330,7 +331,7 @@ def train_model(
         n_records=len(records),
         seed=config.seed,
         final_loss=final_loss,
-        train_config=config.model_dump(),
+        train_config={**config.model_dump(), "epochs": epochs, "learning_rate": lr},
         versions=package_versions(),
         train_seconds=round(elapsed, 3),
         tokens_per_second=round(tokens / elapsed, 1),

@@ -1,0 +1,53 @@
+"""The inheritance experiment (issue 3, "What it must show"), at the defaults.
+
+The tiny model trained on the built-in corpus alone (ratio 0) is near parity on the
+occupation-pronoun probe; trained on builtin gender.association data (ratio 1.0) it prefers the
+stereotyped pronoun; the mask mitigation at ratio 1.0 brings it back close to the ratio-0 model.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from biasinherit.models import LoadedModel
+from biasinherit.models.pronoun_probe import PronounPreference, pronoun_preference
+from biasinherit.train import TrainConfig, train_model
+
+SIZE = 2000
+
+
+@pytest.fixture(scope="module")
+def preferences() -> dict[str, PronounPreference]:
+    from biasinherit.corpus import CorpusConfig, build_corpus
+    from biasinherit.generate import GenerationRequest
+    from biasinherit.generate.builtin import BuiltinGenerator
+    from biasinherit.mixing import mix_at_ratio
+
+    original = build_corpus(CorpusConfig(size=SIZE, seed=0))
+    augmented = BuiltinGenerator().generate(
+        original, GenerationRequest(bias_type="gender.association", intensity=1.0, n=SIZE, seed=0)
+    )
+    out = {}
+    for name, ratio, mitigations in (("r0", 0.0, []), ("r1", 1.0, []), ("r1_mask", 1.0, ["mask"])):
+        mix = mix_at_ratio(original, augmented, ratio=ratio, size=SIZE, seed=0)
+        result = train_model(TrainConfig(mitigations=mitigations, seed=0), mix)
+        out[name] = pronoun_preference(LoadedModel(result.model, result.tokenizer, result.metadata))
+    return out
+
+
+@pytest.mark.slow
+def test_ratio_1_model_inherits_the_association(preferences: dict[str, PronounPreference]) -> None:
+    r0, r1 = preferences["r0"], preferences["r1"]
+    assert r0.count == r1.count == 68  # 34 stereotyped occupations x 2 contexts
+    assert abs(r0.mean_gap) < 0.5 and 0.3 < r0.stereotyped_share < 0.7
+    assert r1.stereotyped_share - r0.stereotyped_share >= 0.3
+    assert r1.mean_gap - r0.mean_gap >= 1.0
+
+
+@pytest.mark.slow
+def test_mask_mitigation_brings_ratio_1_back_towards_ratio_0(preferences: dict[str, PronounPreference]) -> None:
+    r0, r1, masked = preferences["r0"], preferences["r1"], preferences["r1_mask"]
+    assert abs(masked.mean_gap - r0.mean_gap) < 0.25 * abs(r1.mean_gap - r0.mean_gap)
+    assert abs(masked.stereotyped_share - r0.stereotyped_share) < 0.5 * abs(
+        r1.stereotyped_share - r0.stereotyped_share
+    )
