@@ -10,7 +10,9 @@ The training objective (DESIGN §7) is
   response tokens in the batch, so with ``lambda = 1`` it is the ordinary mean token loss and
   ``lambda`` scales exactly the augmented records' share of it.
 - ``counterfactual_divergence``: mean Jensen-Shannon divergence between the model's next-token
-  distributions at aligned positions of a record and of its group-swapped counterfactual.
+  distributions at aligned positions of a record and of its group-swapped counterfactual. The
+  trainer passes the counterfactual's logits without gradient (a target the record's predictions
+  are pulled towards), so the term costs one extra forward pass, not a forward and a backward.
 """
 
 from __future__ import annotations

@@ -217,6 +217,9 @@ def _encode(config: TrainConfig, records: Sequence[Record], built: _Built) -> li
 def _batch_loss(
     model: Any, batch: Sequence[EncodedExample], config: TrainConfig, pad_id: int, device: str
 ) -> Any:
+    """The batch's loss. With the loss mitigation, the counterfactuals' distributions come from
+    a forward pass without gradient (the target the records' predictions are pulled towards),
+    which keeps the mitigation's cost to one extra forward pass instead of a forward+backward."""
     import torch
 
     tensors = collate([e.input_ids for e in batch], [e.labels for e in batch], pad_id)
@@ -230,17 +233,18 @@ def _batch_loss(
     loss = source_weighted_loss(nll, mask, augmented, config.lambda_aug if use_loss_mitigation else 1.0)
     rows = [k for k, e in enumerate(batch) if e.cf_positions]
     if use_loss_mitigation and config.mu_cf > 0 and rows:
-        cf = collate([batch[k].cf_input_ids for k in rows], None, pad_id)  # type: ignore[misc]
-        cf_logits = model(
-            input_ids=cf["input_ids"].to(device), attention_mask=cf["attention_mask"].to(device),
-            use_cache=False,
-        ).logits
+        cf = collate([batch[k].cf_input_ids or [] for k in rows], None, pad_id)
+        with torch.no_grad():
+            cf_logits = model(
+                input_ids=cf["input_ids"].to(device), attention_mask=cf["attention_mask"].to(device),
+                use_cache=False,
+            ).logits  # (C, T', V)
         row_a, pos_a, row_b, pos_b = [], [], [], []
-        for cf_row, k in enumerate(rows):
+        for c, k in enumerate(rows):
             for p, q in batch[k].cf_positions:
                 row_a.append(k)
                 pos_a.append(p)
-                row_b.append(cf_row)
+                row_b.append(c)
                 pos_b.append(q)
         divergence = counterfactual_divergence(logits[row_a, pos_a], cf_logits[row_b, pos_b])
         loss = loss + config.mu_cf * divergence
