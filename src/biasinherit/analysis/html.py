@@ -10,36 +10,16 @@ import html
 import io
 from typing import Any
 
+from biasinherit.report._page import CSS as _CSS
+from biasinherit.report._page import figure_html as _figure
+from biasinherit.report._page import png_base64 as _png
+
 __all__ = ["render_audit_html"]
 
 ORIGINAL_COLOR = "#4C72B0"
 AUGMENTED_COLOR = "#DD8452"
 
-_CSS = """
-body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 2em auto;
-       max-width: 1100px; color: #222; line-height: 1.4; }
-h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; width: 100%; font-size: 0.9em; margin: 0.8em 0; }
-th, td { border-bottom: 1px solid #eee; padding: 4px 8px; text-align: left; vertical-align: top; }
-th { background: #f6f6f6; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.findings li { margin: 0.3em 0; } .note { color: #666; font-size: 0.9em; }
-.plots { display: flex; flex-wrap: wrap; gap: 1em; } figure { margin: 0; }
-figure img { max-width: 100%; border: 1px solid #eee; } figcaption { font-size: 0.85em; color: #555; }
-"""
 
-
-def _png(fig: Any) -> str:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _figure(b64: str, caption: str) -> str:
-    return (f'<figure><img class="plot" alt="{html.escape(caption)}" src="data:image/png;base64,{b64}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
 
 def _share_plot(attr: str, table: dict[str, Any]) -> str | None:

@@ -210,19 +210,30 @@ def _audit_measures(audits: dict[str, dict[str, Any]]) -> tuple[list[str], dict[
 def misalignment_correlations(frame: Any, audits: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Spearman rho across bias types between each misalignment measure and the inheritance
     (change in distance from ideal at the largest ratio, no mitigation) of each bias metric."""
+    from biasinherit.analysis.correlate import correlate_misalignment
+
     names, values = _audit_measures(audits)
     bias = frame[(frame["kind"] == "bias") & (frame["mitigation"] == "none")]
-    if bias.empty:
+    if bias.empty or not names:
         return []
     top = bias["ratio"].max()
-    inh = bias[bias["ratio"] == top].groupby(["task", "metric", "bias_type"])["bias_shift"].mean()
+    inh = bias[bias["ratio"] == top].groupby(["bias_type", "task", "metric"])["bias_shift"].mean()
+    cells: dict[str, dict[str, Any]] = {bt: {name: values[name].get(bt) for name in names} for bt in audits}
+    targets: list[str] = []
+    for (bt, task, metric), v in inh.items():
+        key = f"{task}|{metric}"
+        if bt in cells:
+            cells[bt][key] = float(v)
+            if key not in targets:
+                targets.append(key)
+    if not cells or not targets:
+        return []
     rows = []
-    for (task, metric), g in inh.groupby(level=[0, 1]):
-        per_type = {bt: float(v) for (_t, _m, bt), v in g.items()}
-        for name in names:
-            types = [bt for bt in per_type if bt in values[name]]
-            rho, p = _spearman([values[name][bt] for bt in types], [per_type[bt] for bt in types])
-            rows.append({"measure": name, "task": task, "metric": metric, "rho": rho, "p": p, "n": len(types)})
+    for c in correlate_misalignment(list(cells.values()), names, targets):
+        task, metric = c.inheritance.split("|")
+        rows.append({"measure": c.measure, "task": task, "metric": metric,
+                     "rho": math.nan if c.rho is None else c.rho,
+                     "p": math.nan if c.p_value is None else c.p_value, "n": c.n})
     return rows
 
 
