@@ -28,7 +28,7 @@ test: $(STAMP) chromium
 	$(PY) -m pytest -q
 
 demo: $(STAMP)
-	$(PY) examples/foundation_demo.py --out $(DEMO_DIR)
+	$(PY) -m biasinherit study --preset quick --out $(DEMO_DIR) --profile
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

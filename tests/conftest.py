@@ -16,9 +16,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 def pytest_configure(config: Any) -> None:
-    # shared test helpers (tests/tiny_lm.py, tests/taxonomy_religion.py) import by module name
+    import os
     import sys
+    import tempfile
 
+    # caches (embeddings, requests) go to a throw-away folder, never the user's home
+    os.environ.setdefault("BIASINHERIT_CACHE", tempfile.mkdtemp(prefix="biasinherit-test-cache-"))
+    # shared test helpers (tests/tiny_lm.py, tests/taxonomy_religion.py) import by module name
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:
         sys.path.insert(0, here)

@@ -45,7 +45,11 @@ def test_cache_round_trip_and_counts_only_complete_entries(tmp_path: Path) -> No
 
 def test_default_cache_dir_is_under_the_user_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("BIASINHERIT_CACHE", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     assert RequestCache().root == tmp_path / ".cache" / "biasinherit" / "requests"
+    monkeypatch.setenv("BIASINHERIT_CACHE", str(tmp_path / "elsewhere"))
+    assert RequestCache().root == tmp_path / "elsewhere" / "requests"
 
 
 def test_backoff_is_full_jitter_under_an_exponential_cap() -> None:

@@ -17,7 +17,7 @@ SIZE = 2000
 
 
 @pytest.fixture(scope="module")
-def preferences() -> dict[str, PronounPreference]:
+def trained() -> dict[str, LoadedModel]:
     from biasinherit.corpus import CorpusConfig, build_corpus
     from biasinherit.generate import GenerationRequest
     from biasinherit.generate.builtin import BuiltinGenerator
@@ -31,8 +31,42 @@ def preferences() -> dict[str, PronounPreference]:
     for name, ratio, mitigations in (("r0", 0.0, []), ("r1", 1.0, []), ("r1_mask", 1.0, ["mask"])):
         mix = mix_at_ratio(original, augmented, ratio=ratio, size=SIZE, seed=0)
         result = train_model(TrainConfig(mitigations=mitigations, seed=0), mix)
-        out[name] = pronoun_preference(LoadedModel(result.model, result.tokenizer, result.metadata))
+        out[name] = LoadedModel(result.model, result.tokenizer, result.metadata)
     return out
+
+
+@pytest.fixture(scope="module")
+def preferences(trained: dict[str, LoadedModel]) -> dict[str, PronounPreference]:
+    return {name: pronoun_preference(model) for name, model in trained.items()}
+
+
+@pytest.fixture(scope="module")
+def task_values(trained: dict[str, LoadedModel]) -> dict[str, dict[tuple[str, str], float]]:
+    """The ratio-0 and ratio-1.0 models on three of the ten tasks (issue 4's direction check)."""
+    import torch
+
+    from biasinherit.models.backend import HFBackend
+    from biasinherit.tasks.base import EvalSettings
+    from biasinherit.tasks.registry import resolve_tasks
+    from biasinherit.tasks.runner import run_tasks
+
+    torch.set_num_threads(1)
+    out = {}
+    for name in ("r0", "r1"):
+        m = trained[name]
+        backend = HFBackend(m.model, m.tokenizer, eval_prefix=m.metadata.eval_prefix,
+                            add_bos=bool(m.metadata.add_bos))
+        results, _ = run_tasks(backend, resolve_tasks("coref,stereo_pairs,story"), EvalSettings(seed=0, n_boot=20))
+        out[name] = {(r.task, r.metric): r.value for r in results}
+    return out
+
+
+@pytest.mark.slow
+def test_ratio_1_model_is_more_biased_on_coref_stereo_pairs_and_story(task_values) -> None:
+    r0, r1 = task_values["r0"], task_values["r1"]
+    assert r1[("coref", "pro_minus_anti")] > r0[("coref", "pro_minus_anti")]
+    assert r1[("stereo_pairs", "pct_stereotype_gender")] > r0[("stereo_pairs", "pct_stereotype_gender")] + 0.05
+    assert r1[("story", "stereotype_consistency")] > r0[("story", "stereotype_consistency")] + 0.1
 
 
 @pytest.mark.slow

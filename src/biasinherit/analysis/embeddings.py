@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from biasinherit.paths import cache_home
 from biasinherit.errors import BiasInheritError
 
 __all__ = ["DEFAULT_MODEL", "EmbeddingModel", "default_cache_dir", "resolve_model_path"]
@@ -29,10 +30,7 @@ _DEFAULT_ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}", "de
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("BIASINHERIT_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "biasinherit"
-    )
-    return Path(base) / "embeddings"
+    return cache_home() / "embeddings"
 
 
 def resolve_model_path(model: str) -> tuple[str, Path]:

@@ -20,13 +20,15 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from biasinherit.paths import cache_home
 from biasinherit.records import atomic_write
 
-__all__ = ["DEFAULT_CACHE_DIR", "RequestCache", "request_key"]
+__all__ = ["RequestCache", "default_cache_dir", "request_key"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CACHE_DIR = Path("~/.cache/biasinherit/requests")
+def default_cache_dir() -> Path:
+    return cache_home() / "requests"
 _KEY_FIELDS = ("model", "messages", "temperature", "max_tokens", "seed")
 
 
@@ -49,7 +51,7 @@ class RequestCache:
     """One JSON file per request key under ``root``."""
 
     def __init__(self, root: str | Path | None = None) -> None:
-        base = Path(root) if root is not None else DEFAULT_CACHE_DIR
+        base = Path(root) if root is not None else default_cache_dir()
         self.root = base.expanduser()
 
     def path_of(self, key: str) -> Path:

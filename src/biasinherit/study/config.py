@@ -64,6 +64,7 @@ class AuditSection(_Section):
     max_records: int = Field(default=600, ge=10, description="records of each set embedded and scored")
     permutations: int = Field(default=100, ge=10, description="permutations for the MMD and vocabulary tests")
     frechet_permutations: int = Field(default=10, ge=10, description="permutations for the Fréchet p-value")
+    stance_scorer: bool = Field(default=True, description="read stances of free text with the embedding scorer")
 
 
 class ExecutorSection(_Section):

@@ -17,7 +17,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # the three mitigations at ratio 1.0, all ten tasks at their small size, one seed.
     "quick": {
         "name": "quick",
-        "data": {"corpus_size": 1000},
+        "data": {"corpus_size": 1200},
         "generator": {"name": "builtin"},
         "bias_types": SIX_TYPES,
         "ratios": [0.0, 0.5, 1.0],
@@ -25,7 +25,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "model": {"model": "tiny"},
         "mitigation": {"names": ["token", "mask", "loss"], "ratios": [1.0]},
         "tasks": {"names": ["all"]},
-        "audit": {"max_records": 300},
+        # the built-in corpus annotates every opinion record, so no free-text stance scoring
+        "audit": {"max_records": 250, "stance_scorer": False},
     },
     # The paper's grid (Li et al., arXiv 2502.04419): six types x six ratios x four training
     # conditions x three seeds.

@@ -84,6 +84,24 @@ def _clear(run_dir: Path) -> None:
             path.unlink()
 
 
+def _run_audits(config: StudyConfig, run_dir: Path, original: list[Record],
+                augmented: dict[str, list[Record]], progress: StudyProgress) -> float:
+    """Audit every bias type's augmented data (one embedding model for all); returns seconds."""
+    if not config.audit.enabled:
+        return 0.0
+    import torch
+
+    from biasinherit.analysis.embeddings import DEFAULT_MODEL, EmbeddingModel
+
+    started = time.perf_counter()
+    torch.set_num_threads(config.executor.threads)
+    embedder = EmbeddingModel(DEFAULT_MODEL)
+    for bias_type in config.bias_types:
+        progress.stage(f"audit {bias_type}")
+        prepare_audit(config, run_dir, bias_type, original, augmented[bias_type], embedder=embedder)
+    return time.perf_counter() - started
+
+
 def open_run_dir(config: StudyConfig, out: str | Path, *, force: bool = False) -> tuple[Path, Manifest]:
     """Create or reopen the run folder; refuses another config's folder unless ``force``."""
     run_dir = Path(out)
@@ -134,16 +152,12 @@ def run_study(
         progress.stage(f"generate {bias_type}")
         augmented[bias_type] = prepare_augmented(config, run_dir, bias_type, original)
         manifest.add_stage_time("generate", time.perf_counter() - t0)
-    embedder = None  # one embedding model (and its cache) for every audit of the study
-    for bias_type in config.bias_types if config.audit.enabled else []:
-        t0 = time.perf_counter()
-        progress.stage(f"audit {bias_type}")
-        if embedder is None:
-            from biasinherit.analysis.embeddings import DEFAULT_MODEL, EmbeddingModel
+    # The audits need no trained model: they run in a thread beside the cells (the driver is
+    # otherwise idle while worker processes train) and are joined before the report.
+    from concurrent.futures import ThreadPoolExecutor
 
-            embedder = EmbeddingModel(DEFAULT_MODEL)
-        prepare_audit(config, run_dir, bias_type, original, augmented[bias_type], embedder=embedder)
-        manifest.add_stage_time("audit", time.perf_counter() - t0)
+    audit_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit")
+    audit_job = audit_pool.submit(_run_audits, config, run_dir, original, augmented, progress)
 
     # ---- the grid ------------------------------------------------------------------------
     cells = build_grid(config)
@@ -192,6 +206,8 @@ def run_study(
             progress.cell_started(nxt)
 
     # ---- results and report ----------------------------------------------------------------
+    manifest.add_stage_time("audit", audit_job.result())
+    audit_pool.shutdown()
     t0 = time.perf_counter()
     progress.stage("results table")
     frame = build_table([results[c.key] for c in cells], config.bias_types)

@@ -77,7 +77,8 @@ def prepare_audit(config: StudyConfig, run_dir: Path, bias_type: str, original: 
     a = config.audit
     report = run_audit(original, augmented, AuditConfig(
         max_embedded=a.max_records, max_scored=a.max_records, n_permutations=a.permutations,
-        n_frechet_permutations=a.frechet_permutations, seed=0), embedder=embedder)
+        n_frechet_permutations=a.frechet_permutations, stance_scorer=a.stance_scorer, seed=0),
+        embedder=embedder)
     data = report.model_dump(mode="json")
     with atomic_write(path) as fh:
         json.dump(data, fh, indent=2)
