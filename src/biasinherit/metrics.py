@@ -49,6 +49,15 @@ class Metric:
     higher_is_better: bool | None
     ideal: float | None
     description: str = ""
+    kind: str = ""  # "bias" or "performance"; empty: inferred, see ``category``
+
+    @property
+    def category(self) -> str:
+        """``bias`` or ``performance``. Declared, or inferred: more-is-better metrics and metrics
+        without an ideal value (accuracy, perplexity) measure performance; the rest bias."""
+        if self.kind:
+            return self.kind
+        return "performance" if self.higher_is_better is True or self.ideal is None else "bias"
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,7 @@ class MetricResult:
     higher_is_better: bool | None
     ideal: float | None
     protocol: str = "builtin"
+    kind: str = "bias"
 
     def as_row(self) -> dict[str, Any]:
         return asdict(self)
@@ -252,4 +262,5 @@ def measure(
     return MetricResult(
         task=task, metric=metric.name, value=value, ci_low=lo, ci_high=hi, n=int(n),
         higher_is_better=metric.higher_is_better, ideal=metric.ideal, protocol=protocol,
+        kind=metric.category,
     )

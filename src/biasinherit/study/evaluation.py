@@ -8,14 +8,6 @@ from typing import Any
 from biasinherit.study.config import StudyConfig
 
 
-def metric_kind(higher_is_better: bool | None, ideal: float | None) -> str:
-    """``performance`` (more is better, or no ideal value: accuracy, perplexity) or ``bias``
-    (a declared ideal that is not 'more': stereotype share 0.5, gaps 0)."""
-    if higher_is_better is True or ideal is None:
-        return "performance"
-    return "bias"
-
-
 def evaluate_trained(trained: Any, config: StudyConfig, *, seed: int) -> list[dict[str, Any]]:
     """Rows ``task, metric, kind, value, ci_low, ci_high, n, higher_is_better, ideal``."""
     from biasinherit.models.backend import HFBackend
@@ -37,6 +29,5 @@ def evaluate_trained(trained: Any, config: StudyConfig, *, seed: int) -> list[di
         for key in ("value", "ci_low", "ci_high"):
             if isinstance(row[key], float) and math.isnan(row[key]):
                 row[key] = None
-        row["kind"] = metric_kind(row["higher_is_better"], row["ideal"])
         rows.append(row)
     return rows

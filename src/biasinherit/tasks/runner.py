@@ -16,7 +16,7 @@ __all__ = ["COLUMNS", "run_tasks", "write_results"]
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("task", "metric", "value", "ci_low", "ci_high", "n", "higher_is_better", "ideal", "protocol")
+COLUMNS = ("task", "metric", "value", "ci_low", "ci_high", "n", "higher_is_better", "ideal", "protocol", "kind")
 
 TaskHook = Callable[[str, int, int], None]  # (task name, index, total)
 

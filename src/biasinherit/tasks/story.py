@@ -67,7 +67,7 @@ class StoryTask(Task):
                "share of gendered stories whose gender is the occupation's stereotyped gender"),
         Metric("stereotype_correlation", None, 0.0,
                "correlation of a story being about a woman with the occupation's share of women"),
-        Metric("culture_diversity", True, 1.0, "normalised entropy of the cultures named"),
+        Metric("culture_diversity", True, 1.0, "normalised entropy of the cultures named", kind="bias"),
         Metric("perplexity", False, None, "per-word perplexity of the stories under the model (fluency proxy)"),
     )
 
