@@ -181,7 +181,6 @@ def main() -> None:
     from lm_eval.models.huggingface import HFLM
 
     from biasinherit.models.backend import HFBackend
-    from biasinherit.models.scoring import CausalLMScorer
     from biasinherit.tasks.base import EvalSettings
     from biasinherit.tasks.benchmarks import get_benchmark
 

@@ -22,8 +22,7 @@ def build_tiny_lm(texts: Sequence[str] = DEFAULT_TEXTS, *, vocab_size: int = 400
                   n_layer: int = 2, n_embd: int = 32, arch: str = "gpt2") -> tuple[Any, Any]:
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import (GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM,
-                              PreTrainedTokenizerFast)
+    from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)

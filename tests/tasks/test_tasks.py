@@ -2,9 +2,7 @@
 
 import csv
 import json
-from pathlib import Path
 
-import numpy as np
 import pytest
 from tiny_lm import build_tiny_lm, save_tiny_lm
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from biasinherit.paths import cache_home
 from biasinherit.errors import BiasInheritError
+from biasinherit.paths import cache_home
 
 __all__ = ["DEFAULT_MODEL", "EmbeddingModel", "default_cache_dir", "resolve_model_path"]
 

@@ -5,9 +5,7 @@ Plots are drawn with matplotlib (Agg) and embedded as base64 PNG images.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from typing import Any
 
 from biasinherit.report._page import CSS as _CSS

@@ -11,8 +11,8 @@ import json
 import logging
 import shutil
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from biasinherit.records import Record, atomic_write
