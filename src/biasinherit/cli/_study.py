@@ -26,7 +26,7 @@ def _progress_ui(con: Any) -> Any:
             self.bar.update(self.grid_task, description=f"cells  [dim]{name}[/]")
 
         def grid(self, done: int, total: int) -> None:
-            self.bar.update(self.grid_task, completed=done, total=total, description="cells")
+            self.bar.update(self.grid_task, completed=done, total=total)
 
         def cell_started(self, cell: Any) -> None:
             self.bar.update(self.cell_task, description=f"  {cell.key}", completed=0, total=None, visible=True)

@@ -185,14 +185,18 @@ def run_study(
     def step(cell: Cell, s: int, total: int, loss: float) -> None:
         progress.cell_step(cell, s, total, loss)
 
+    workers = config.executor.resolved_workers(config.model)
+    one_at_a_time = config.executor.name == "local" and workers == 1
     if config.executor.name == "ray":
         stream = run_ray(todo, config_data, inputs, model_dir=model_dir, address=config.executor.address,
                          threads=config.executor.threads)
     else:
-        stream = run_local(todo, config_data, inputs, model_dir=model_dir, progress=step,
-                           workers=config.executor.resolved_workers(config.model))
+        stream = run_local(todo, config_data, inputs, model_dir=model_dir, progress=step, workers=workers)
     if todo:
-        progress.cell_started(todo[0])
+        if one_at_a_time:
+            progress.cell_started(todo[0])
+        else:
+            progress.stage(f"{config.executor.name}: cells run in parallel")
     for cell, result in stream:
         write_result(run_dir, cell, result)
         results[cell.key] = result
@@ -203,7 +207,7 @@ def run_study(
         manifest.save()
         progress.grid(len(results), len(cells))
         nxt = next((c for c in todo if c.key not in results), None)
-        if nxt is not None:
+        if nxt is not None and one_at_a_time:
             progress.cell_started(nxt)
 
     # ---- results and report ----------------------------------------------------------------
