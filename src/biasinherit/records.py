@@ -29,6 +29,7 @@ __all__ = [
     "read_records",
     "write_records",
     "iter_jsonl",
+    "iter_json_objects",
     "write_jsonl",
     "load_hf_dataset",
     "record_id",
@@ -211,12 +212,14 @@ def _check_exists(path: Path) -> None:
         raise BiasInheritError("is a folder, expected a records file", path=path)
 
 
-def iter_jsonl(
-    path: str | Path, *, columns: Mapping[str, str] | None = None, keep_extra: bool = False
-) -> Iterator[Record]:
-    """Stream records from a JSONL file, one line at a time; blank lines are skipped."""
+def iter_json_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each non-blank line of a JSONL file, one line at a time.
+
+    Malformed JSON and non-object lines are user errors that name the file and the line.
+    """
     path = Path(path)
-    _check_exists(path)
+    if not path.is_file():
+        raise BiasInheritError("file not found", path=path)
     with open(path, encoding="utf-8") as fh:
         for lineno, raw in enumerate(fh, start=1):
             if not raw.strip():
@@ -225,9 +228,19 @@ def iter_jsonl(
                 data = json.loads(raw)
             except json.JSONDecodeError as exc:
                 raise BiasInheritError(f"invalid JSON ({exc.msg})", path=path, line=lineno) from None
-            yield record_from_mapping(
-                data, path=path, line=lineno, columns=columns, keep_extra=keep_extra
-            )
+            if not isinstance(data, dict):
+                raise BiasInheritError("expected a JSON object", path=path, line=lineno)
+            yield lineno, data
+
+
+def iter_jsonl(
+    path: str | Path, *, columns: Mapping[str, str] | None = None, keep_extra: bool = False
+) -> Iterator[Record]:
+    """Stream records from a JSONL file, one line at a time; blank lines are skipped."""
+    path = Path(path)
+    _check_exists(path)
+    for lineno, data in iter_json_objects(path):
+        yield record_from_mapping(data, path=path, line=lineno, columns=columns, keep_extra=keep_extra)
 
 
 def write_jsonl(records: Iterable[Record], path: str | Path) -> int:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from biasinherit.errors import BiasInheritError
+from biasinherit.records import iter_json_objects
 
 __all__ = ["iter_csv", "iter_jsonl", "iter_hub", "require"]
 
@@ -34,19 +34,7 @@ def iter_csv(path: Path, *, delimiter: str = ",", required: Sequence[str] = ()) 
 
 
 def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    if not path.is_file():
-        raise BiasInheritError("file not found", path=path)
-    with open(path, encoding="utf-8") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                row = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise BiasInheritError(f"invalid JSON ({exc.msg})", path=path, line=lineno) from None
-            if not isinstance(row, dict):
-                raise BiasInheritError("expected a JSON object", path=path, line=lineno)
-            yield lineno, row
+    return iter_json_objects(path)
 
 
 def iter_hub(dataset_id: str, *, name: str | None = None, split: str = "test") -> Iterator[tuple[int, dict[str, Any]]]:
