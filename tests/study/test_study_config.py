@@ -45,6 +45,9 @@ def test_yaml(tmp_path):
     ("bias_types = ['gender.stereotyp']\n", "Did you mean: gender.stereotype"),
     ("[executor]\nname = 'slurm'\n", "field 'executor.name'"),
     ("ratios = [0, 1\n", "cannot parse TOML"),
+    ("[generator]\nname = 'openai'\noptions = { model = 'm', api_key = 'sk-1' }\n",
+     "field 'generator.options.api_key': the openai generator has no option 'api_key'. Did you mean: api_key_env?"),
+    ("[generator]\nname = 'gpt'\n", "Unknown generator 'gpt'"),
 ])
 def test_bad_config_names_the_key(tmp_path, text, expected):
     path = write(tmp_path, text)

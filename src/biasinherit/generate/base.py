@@ -10,12 +10,13 @@ request and the seed. Generators that know the bias-bearing spans set ``spans``.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from biasinherit.errors import BiasInheritError, unknown_name_error
+from biasinherit.errors import BiasInheritError, did_you_mean, unknown_name_error
 from biasinherit.records import Record
 
 __all__ = [
@@ -101,10 +102,26 @@ GENERATORS: dict[str, str] = {
 
 
 def get_generator(name: str, **options: Any) -> Generator:
+    factory = _factory(name)
+    check_generator_options(name, options)
+    return factory(**options)  # type: ignore[no-any-return]
+
+
+def _factory(name: str) -> Any:
     if name not in GENERATORS:
         raise unknown_name_error("generator", name, GENERATORS)
     module, cls = GENERATORS[name].split(":")
-    return getattr(importlib.import_module(module), cls)(**options)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), cls)
+
+
+def check_generator_options(name: str, options: dict[str, Any]) -> None:
+    """Unknown generator names and options are user errors (before anything is written)."""
+    accepted = set(inspect.signature(_factory(name)).parameters)
+    for key in options:
+        if key not in accepted:
+            raise BiasInheritError(
+                f"the {name} generator has no option '{key}'.{did_you_mean(key, accepted)} "
+                f"Options: {', '.join(sorted(accepted))}", field=key)
 
 
 def provenance(generator: Generator, request: GenerationRequest, **extra: Any) -> dict[str, Any]:

@@ -132,6 +132,13 @@ class StudyConfig(_Section):
             if bt != "plain":
                 tax.bias_type(bt)
         parse_mitigations(self.mitigation.names)
+        from biasinherit.generate.base import check_generator_options
+
+        try:
+            check_generator_options(self.generator.name, self.generator.options)
+        except BiasInheritError as exc:
+            raise BiasInheritError(exc.message, field=f"generator.options.{exc.field}"
+                                   if exc.field else "generator.name") from None
         for key in ("seed", "mitigations"):
             if key in self.model:
                 raise BiasInheritError(f"'{key}' is set by the study grid, not in [model]", field=f"model.{key}")
