@@ -1,10 +1,12 @@
 """The scorer against a plain full-sequence computation, on GPT-2 and Llama tiny models."""
 
+import logging
+
 import pytest
 import torch
 from tiny_lm import build_tiny_lm
 
-from biasinherit.models.scoring import CausalLMScorer
+from biasinherit.models.scoring import CausalLMScorer, _pack
 
 PAIRS = [
     ("Question: who?\nAnswer:", " the nurse"),
@@ -30,11 +32,14 @@ def tiny(request):
     return build_tiny_lm(arch=request.param)
 
 
-@pytest.mark.parametrize("batch_size", [1, 2, 32])
-def test_loglikelihood_matches_full_sequence(tiny, batch_size):
+@pytest.mark.parametrize("share", [None, True, False], ids=["auto", "tree", "plain"])
+@pytest.mark.parametrize("batch_size,row_tokens", [(1, 1), (2, 16), (32, 128)])
+def test_loglikelihood_matches_full_sequence(tiny, batch_size, row_tokens, share):
     model, tokenizer = tiny
-    scorer = CausalLMScorer(model, tokenizer, batch_size=batch_size)
+    scorer = CausalLMScorer(model, tokenizer, batch_size=batch_size, row_tokens=row_tokens, share=share)
     got = scorer.loglikelihood(PAIRS)
+    if share is None:
+        assert scorer.share is True  # both architectures pass the tree check
     for (ctx, cont), r in zip(PAIRS, got):
         assert r.logprob == pytest.approx(naive_loglikelihood(model, scorer, ctx, cont), abs=1e-4)
         assert r.n_tokens == len(scorer.encode_pair(ctx, cont)[1])
@@ -48,6 +53,64 @@ def test_many_options_of_one_context_are_split_and_still_exact(tiny):
     got = scorer.loglikelihood([("", s) for s in sentences])
     for s, r in zip(sentences, got):
         assert r.logprob == pytest.approx(naive_loglikelihood(model, scorer, "", s), abs=1e-4)
+
+
+def test_pack_shares_prefixes_and_each_path_is_its_sequence():
+    seqs = [[0, 5, 6, 7, 8], [0, 5, 6, 9, 8], [0, 5, 6, 7, 8], [0, 3, 4], [0, 5, 6, 7, 8, 2]]
+    ctx = [1, 1, 3, 1, 2]
+    (row,) = _pack(seqs, ctx, row_tokens=64, share=True)
+    # inputs (all but the last token) [0 5 6 7], [0 5 6 9], [0 3], [0 5 6 7 8]: trie of 7 nodes
+    assert len(row.tokens) == 7 and row.n_requests == 5
+    for i, (seq, c) in enumerate(zip(seqs, ctx)):
+        entries = [(p, t) for p, t, o in zip(row.predictors, row.targets, row.owners) if o == i]
+        assert [t for _, t in entries] == seq[c:]
+        for (node, _), position in zip(entries, range(c - 1, len(seq) - 1)):
+            # the predicting node carries the sequence's token at its depth, and so do its ancestors
+            assert row.tokens[node] == seq[position] and row.depth[node] == position
+            ancestors = [m for m in range(node + 1) if m <= node <= row.end[m]]
+            assert [row.tokens[m] for m in ancestors] == seq[: position + 1]
+    plain = _pack(seqs, ctx, row_tokens=64, share=False)
+    assert [len(r.tokens) for r in plain] == [5, 4, 4, 4, 2]
+    assert [len(r.tokens) for r in _pack(seqs, ctx, row_tokens=5, share=True)] == [5, 5, 4]  # full: a new row
+
+
+def test_models_that_refuse_tree_rows_are_scored_plainly(caplog):
+    from transformers import BloomConfig, BloomForCausalLM
+
+    _, tokenizer = build_tiny_lm()
+    torch.manual_seed(0)
+    alibi = BloomForCausalLM(BloomConfig(vocab_size=len(tokenizer), hidden_size=32, n_layer=2, n_head=2)).eval()
+    scorer = CausalLMScorer(alibi, tokenizer)
+    with caplog.at_level(logging.INFO, logger="biasinherit.models.scoring"):
+        got = scorer.loglikelihood(PAIRS)
+    assert scorer.share is False and "plain rows" in caplog.text
+    for (ctx, cont), r in zip(PAIRS, got):
+        assert r.logprob == pytest.approx(naive_loglikelihood(alibi, scorer, ctx, cont), abs=1e-4)
+
+
+def test_tree_rows_that_disagree_with_plain_rows_are_dropped(caplog):
+    model, tokenizer = build_tiny_lm()
+    scorer = CausalLMScorer(model, tokenizer)
+    forward = scorer._forward
+
+    def ignore_positions(**inputs):  # as a model that silently ignored position ids would
+        inputs.pop("position_ids", None)
+        return forward(**inputs)
+
+    scorer._forward = ignore_positions
+    with caplog.at_level(logging.WARNING, logger="biasinherit.models.scoring"):
+        got = scorer.loglikelihood(PAIRS)
+    assert scorer.share is False and "disagree" in caplog.text
+    for (ctx, cont), r in zip(PAIRS, got):
+        assert r.logprob == pytest.approx(naive_loglikelihood(model, scorer, ctx, cont), abs=1e-4)
+
+
+def test_batched_encoding_equals_one_pair_at_a_time():
+    model, tokenizer = build_tiny_lm()
+    scorer = CausalLMScorer(model, tokenizer)
+    pairs = PAIRS + PAIRS[:3] + [("Answer:  ", "two spaces"), ("", "")]
+    assert scorer.encode_pairs(pairs) == [scorer.encode_pair(c, x) for c, x in pairs]
+    assert scorer.encode_pairs(pairs, add_bos=True) == [scorer.encode_pair(c, x, add_bos=True) for c, x in pairs]
 
 
 def test_encode_pair_follows_the_harness():
