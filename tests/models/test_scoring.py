@@ -156,3 +156,18 @@ def test_sampling_is_seeded(tiny):
     a = scorer.generate(["The nurse", "A pilot"], max_new_tokens=6, temperature=1.0, seed=3)
     b = scorer.generate(["The nurse", "A pilot"], max_new_tokens=6, temperature=1.0, seed=3)
     assert a == b
+
+
+def test_per_token_scores_are_each_positions_logprob(tiny):
+    model, tokenizer = tiny
+    scorer = CausalLMScorer(model, tokenizer, batch_size=2, row_tokens=16)
+    got = scorer.loglikelihood(PAIRS, per_token=True)
+    for (context, continuation), r in zip(PAIRS, got):
+        ctx, cont = scorer.encode_pair(context, continuation)
+        assert list(r.tokens) == cont and len(r.token_logprobs) == len(cont)
+        with torch.no_grad():
+            logprobs = torch.log_softmax(model(torch.tensor([ctx + cont])).logits[0].float(), -1)
+        expected = [logprobs[len(ctx) - 1 + j, t].item() for j, t in enumerate(cont)]
+        assert list(r.token_logprobs) == pytest.approx(expected, abs=1e-4)
+        assert sum(r.token_logprobs) == pytest.approx(r.logprob, abs=1e-9)
+    assert scorer.loglikelihood(PAIRS[:1])[0].token_logprobs == ()

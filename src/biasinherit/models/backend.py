@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from biasinherit.errors import BiasInheritError
-from biasinherit.models.scoring import CausalLMScorer, ProgressCallback
+from biasinherit.models.scoring import CausalLMScorer, LoglikelihoodResult, ProgressCallback
 
 __all__ = ["HFBackend", "ScoringBackend", "open_backend"]
 
@@ -60,6 +60,13 @@ class HFBackend:
                 pairs = [(self.eval_prefix + c, x) for c, x in pairs]
             results = self.scorer.loglikelihood(pairs, add_bos=self.add_bos, progress=progress)
         return [r.logprob for r in results]
+
+    def token_loglikelihoods(self, pairs: Sequence[tuple[str, str]], *,
+                             progress: ProgressCallback | None = None) -> list[LoglikelihoodResult]:
+        """Each continuation's tokens and their log-probabilities, framed as the model was trained."""
+        if self.eval_prefix:
+            pairs = [(self.eval_prefix + c, x) for c, x in pairs]
+        return self.scorer.loglikelihood(pairs, add_bos=self.add_bos, per_token=True, progress=progress)
 
     def generate(self, prompts: Sequence[str], *, max_new_tokens: int = 64,
                  stop: Sequence[str] = (), temperature: float = 0.0, seed: int = 0,

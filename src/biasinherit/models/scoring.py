@@ -45,11 +45,14 @@ _HEAD_CHUNK_FLOATS_DEFAULT = 1 << 25
 
 @dataclass(frozen=True)
 class LoglikelihoodResult:
-    """Sum of log-probabilities of a continuation, whether greedy decoding yields it, its length."""
+    """Sum of log-probabilities of a continuation, whether greedy decoding yields it, its length,
+    and (when asked for) its tokens and each one's log-probability."""
 
     logprob: float
     is_greedy: bool
     n_tokens: int
+    tokens: tuple[int, ...] = ()
+    token_logprobs: tuple[float, ...] = ()
 
 
 @dataclass
@@ -63,10 +66,12 @@ class _Row:
     tokens: list[int] = field(default_factory=list)
     depth: list[int] = field(default_factory=list)
     end: list[int] = field(default_factory=list)
-    # scored tokens, one entry each: the node whose output predicts it, the token, its request
+    # scored tokens, one entry each: the node whose output predicts it, the token, its request,
+    # and its index among all requests' continuation tokens
     predictors: list[int] = field(default_factory=list)
     targets: list[int] = field(default_factory=list)
     owners: list[int] = field(default_factory=list)
+    slots: list[int] = field(default_factory=list)
     n_requests: int = 0
     path: list[int] = field(default_factory=list)  # nodes of the last input added
     last: list[int] = field(default_factory=list)  # that input's tokens
@@ -92,6 +97,9 @@ def _pack(sequences: Sequence[list[int]], context_lengths: Sequence[int], *, row
         order = sorted(range(len(sequences)), key=sequences.__getitem__)
     else:
         order = sorted(range(len(sequences)), key=lambda i: -len(sequences[i]))
+    starts = [0]
+    for seq, c in zip(sequences, context_lengths):
+        starts.append(starts[-1] + len(seq) - c)
     rows: list[_Row] = []
     row: _Row | None = None
     for i in order:
@@ -116,6 +124,7 @@ def _pack(sequences: Sequence[list[int]], context_lengths: Sequence[int], *, row
         row.predictors.extend(path[c - 1:])
         row.targets.extend(seq[c:])
         row.owners.extend([i] * (len(seq) - c))
+        row.slots.extend(range(starts[i], starts[i + 1]))
         row.n_requests += 1
     rows.sort(key=lambda r: -len(r.tokens))
     return rows
@@ -229,19 +238,23 @@ class CausalLMScorer:
         pairs: Sequence[tuple[str, str]],
         *,
         add_bos: bool = False,
+        per_token: bool = False,
         progress: ProgressCallback | None = None,
     ) -> list[LoglikelihoodResult]:
-        """``log p(continuation | context)`` for each ``(context, continuation)`` pair."""
-        return self.loglikelihood_tokens(self.encode_pairs(pairs, add_bos=add_bos), progress=progress)
+        """``log p(continuation | context)`` for each ``(context, continuation)`` pair; with
+        ``per_token``, also the continuation's tokens and each one's log-probability."""
+        return self.loglikelihood_tokens(self.encode_pairs(pairs, add_bos=add_bos), per_token=per_token,
+                                         progress=progress)
 
     def loglikelihood_tokens(
         self,
         requests: Sequence[tuple[Sequence[int], Sequence[int]]],
         *,
+        per_token: bool = False,
         progress: ProgressCallback | None = None,
     ) -> list[LoglikelihoodResult]:
-        """The same on token ids; a continuation must be non-empty and a context too (use the
-        prefix token for none)."""
+        """The same on token ids; a continuation must be non-empty (an empty context stands for
+        the prefix token)."""
         import torch
 
         sequences: list[list[int]] = []
@@ -262,16 +275,25 @@ class CausalLMScorer:
             rows = _pack(sequences, context_lengths, row_tokens=self.row_tokens, share=share)
             logprob = torch.zeros(len(sequences), dtype=torch.float64)
             misses = torch.zeros(len(sequences), dtype=torch.float64)
+            tokens = torch.zeros(sum(len(s) - c for s, c in zip(sequences, context_lengths)), dtype=torch.float64)
             done = 0
             for batch in self._batches(rows):
-                self._score_rows(batch, tree=share, logprob=logprob, misses=misses)
+                owners, slots, picked, missed = self._score_rows(batch, tree=share)
+                logprob.index_add_(0, owners, picked)
+                misses.index_add_(0, owners, missed)
+                if per_token:
+                    tokens[slots] = picked
                 done += sum(r.n_requests for r in batch)
                 if progress is not None:
                     progress(done, len(sequences))
-        return [
-            LoglikelihoodResult(logprob=lp, is_greedy=miss == 0, n_tokens=len(seq) - c)
-            for lp, miss, seq, c in zip(logprob.tolist(), misses.tolist(), sequences, context_lengths)
-        ]
+        results = []
+        start = 0
+        for lp, miss, seq, c in zip(logprob.tolist(), misses.tolist(), sequences, context_lengths):
+            n = len(seq) - c
+            extra = {"tokens": tuple(seq[c:]), "token_logprobs": tuple(tokens[start:start + n].tolist())} if per_token else {}
+            results.append(LoglikelihoodResult(logprob=lp, is_greedy=miss == 0, n_tokens=n, **extra))
+            start += n
+        return results
 
     def _use_tree(self, sequences: list[list[int]], context_lengths: list[int]) -> bool:
         """Whether to pack prefix trees: as configured, else checked once against plain rows on
@@ -292,9 +314,9 @@ class CausalLMScorer:
         try:
             for tree in (True, False):
                 lp = torch.zeros(len(seqs), dtype=torch.float64)
-                ms = torch.zeros(len(seqs), dtype=torch.float64)
                 for batch in self._batches(_pack(seqs, ctx, row_tokens=self.row_tokens, share=tree)):
-                    self._score_rows(batch, tree=tree, logprob=lp, misses=ms)
+                    owners, _, picked, _ = self._score_rows(batch, tree=tree)
+                    lp.index_add_(0, owners, picked)
                 results.append(lp)
         except (TypeError, ValueError, RuntimeError) as exc:  # the model refused the 4-D mask
             log.info("scoring with plain rows: the model does not take tree rows (%s)", exc)
@@ -339,9 +361,9 @@ class CausalLMScorer:
     def _dtype(self) -> Any:
         return next(self.model.parameters()).dtype
 
-    def _score_rows(self, batch: list[_Row], *, tree: bool, logprob: Any, misses: Any) -> None:
-        """Adds each scored request's log-probability to ``logprob`` and its count of tokens
-        that greedy decoding would not produce to ``misses``."""
+    def _score_rows(self, batch: list[_Row], *, tree: bool) -> tuple[Any, Any, Any, Any]:
+        """Every scored token of the batch's rows: its request, its slot, its log-probability and
+        whether greedy decoding would miss it (1.0) or produce it (0.0); CPU tensors."""
         import numpy as np
         import torch
 
@@ -380,11 +402,13 @@ class CausalLMScorer:
             [np.asarray(row.predictors, dtype=np.int64) + b * R for b, row in enumerate(batch)])).to(device)
         targets = torch.tensor([t for row in batch for t in row.targets], device=device)
         owners = torch.tensor([o for row in batch for o in row.owners])
+        slots = torch.tensor([t for row in batch for t in row.slots])
         nodes_t, inverse = torch.unique(flat_t, return_inverse=True)  # each predicting node once
         order = torch.argsort(inverse, stable=True)  # entries grouped by node, for chunks
         inverse = inverse[order]
         target_t = targets[order]
-        owner_t = owners[order.cpu()]
+        order_cpu = order.cpu()
+        owner_t, slot_t = owners[order_cpu], slots[order_cpu]
         vocab = self._head.out_features if self._split_head and hasattr(self._head, "out_features") else states.shape[-1]
         chunk = max(16, _HEAD_CHUNK_FLOATS.get(device.type, _HEAD_CHUNK_FLOATS_DEFAULT) // max(1, int(vocab)))
         bounds = torch.searchsorted(inverse, torch.arange(0, len(nodes_t) + chunk, chunk, device=device)).tolist()
@@ -405,8 +429,7 @@ class CausalLMScorer:
             hit_parts.append(hit)
         picked_all = torch.cat(picked_parts).double().cpu()
         miss_all = (~torch.cat(hit_parts)).double().cpu()
-        logprob.index_add_(0, owner_t, picked_all)
-        misses.index_add_(0, owner_t, miss_all)
+        return owner_t, slot_t, picked_all, miss_all
 
     # ---- generation --------------------------------------------------------------------------
 

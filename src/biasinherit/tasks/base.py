@@ -73,12 +73,20 @@ class Task(ABC):
         keep = sorted(rng.sample(range(len(items)), self.default_size))
         return [items[i] for i in keep]
 
-    def loglikelihoods(self, backend: Any, pairs: Sequence[tuple[str, str]], *,
-                       harness_framing: bool = False) -> list[float]:
-        if not getattr(backend, "supports_loglikelihood", False):
+    def _require_loglikelihood(self, backend: Any, method: str = "loglikelihood") -> None:
+        if not getattr(backend, "supports_loglikelihood", False) or not hasattr(backend, method):
             from biasinherit.models.openai_backend import LOGLIKELIHOOD_UNSUPPORTED
 
             raise BiasInheritError(LOGLIKELIHOOD_UNSUPPORTED.format(task=self.name), field="--model")
+
+    def token_loglikelihoods(self, backend: Any, pairs: Sequence[tuple[str, str]]) -> list[Any]:
+        """Per-token scores (``LoglikelihoodResult`` with ``tokens`` and ``token_logprobs``)."""
+        self._require_loglikelihood(backend, "token_loglikelihoods")
+        return list(backend.token_loglikelihoods(pairs))
+
+    def loglikelihoods(self, backend: Any, pairs: Sequence[tuple[str, str]], *,
+                       harness_framing: bool = False) -> list[float]:
+        self._require_loglikelihood(backend)
         if harness_framing:
             return list(backend.loglikelihood(pairs, harness_framing=True))
         return list(backend.loglikelihood(pairs))

@@ -6,25 +6,31 @@ Protocols:
   share with ``ll(sent_more) > ll(sent_less)`` (whatever ``stereo_antistereo`` says) and
   ``likelihood_diff`` = mean ``|ll(sent_more) - ll(sent_less)|``.
 - ``original``: the paper's metric, the share preferring the *stereotypical* sentence
-  (``sent_more`` for 'stereo' rows, ``sent_less`` for 'antistereo' rows), with full-sentence
-  log-likelihood in place of the masked-LM pseudo-likelihood the paper used, framed as the model
-  was trained (BOS, ``eval_prefix``); plus the same metric per ``bias_type``.
+  (``sent_more`` for 'stereo' rows, ``sent_less`` for 'antistereo' rows), plus the same per
+  ``bias_type``. The paper scores a sentence by the pseudo-log-likelihood of its *unmodified*
+  tokens (those the two sentences share), each masked in turn and predicted from the rest by a
+  masked LM, so that how common the swapped words are does not decide. For a causal LM we keep
+  that choice of tokens: a sentence's score is the sum of the log-probabilities of its tokens in
+  the blocks it shares with the other sentence (aligned on token ids), each predicted from what
+  precedes it, the modified words included; the swapped tokens themselves are not counted.
+  Sentences are framed as the model was trained (BOS, ``eval_prefix``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import numpy as np
 
 from biasinherit.errors import BiasInheritError
-from biasinherit.metrics import Metric, MetricResult, mean
+from biasinherit.metrics import Metric, MetricResult, mean, measure
 from biasinherit.tasks.base import EvalSettings, Task
 from biasinherit.tasks.benchmarks._files import iter_csv, iter_hub, require
 
-__all__ = ["CrowsPair", "CrowsPairsBenchmark", "load_crows_pairs"]
+__all__ = ["CrowsPair", "CrowsPairsBenchmark", "load_crows_pairs", "unmodified_scores"]
 
 REQUIRED = ("sent_more", "sent_less", "stereo_antistereo", "bias_type")
 HUB_ID = "nyu-mll/crows_pairs"
@@ -79,17 +85,24 @@ class CrowsPairsBenchmark(Task):
         raise BiasInheritError("crows_pairs needs a file: --benchmark crows_pairs=PATH")
 
     def evaluate(self, backend: object, items: Sequence[CrowsPair], settings: EvalSettings) -> list[MetricResult]:
-        harness = self.protocol == "lm-eval"
         pairs = [p for it in items for p in (("", it.sent_more), ("", it.sent_less))]
-        lls = np.array(self.loglikelihoods(backend, pairs, harness_framing=harness))
+        if self.protocol != "lm-eval":
+            scored = self.token_loglikelihoods(backend, pairs)
+            both = np.array([unmodified_scores(a.tokens, a.token_logprobs, b.tokens, b.token_logprobs)
+                             for a, b in zip(scored[0::2], scored[1::2])]).reshape(-1, 2)
+            return self._original(items, both[:, 0], both[:, 1], settings)
+        lls = np.array(self.loglikelihoods(backend, pairs, harness_framing=True))
         more, less = lls[0::2], lls[1::2]
-        if harness:
-            prefer = (more > less).astype(float)
-            diff = np.abs(more - less)
-            return [
-                self.result("pct_stereotype", lambda i: mean(prefer[i]), len(items), settings, protocol=self.protocol),
-                self.result("likelihood_diff", lambda i: mean(diff[i]), len(items), settings, protocol=self.protocol),
-            ]
+        prefer = (more > less).astype(float)
+        diff = np.abs(more - less)
+        return [
+            self.result("pct_stereotype", lambda i: mean(prefer[i]), len(items), settings, protocol=self.protocol),
+            self.result("likelihood_diff", lambda i: mean(diff[i]), len(items), settings, protocol=self.protocol),
+        ]
+
+    def _original(self, items: Sequence[CrowsPair], more: np.ndarray, less: np.ndarray,
+                  settings: EvalSettings) -> list[MetricResult]:
+        """The paper's metrics from each pair's two sentence scores."""
         stereo_first = np.array([it.direction == "stereo" for it in items])
         prefer = np.where(stereo_first, more > less, less > more).astype(float)
         out = [self.result("pct_stereotype", lambda i: mean(prefer[i]), len(items), settings, protocol=self.protocol)]
@@ -97,8 +110,16 @@ class CrowsPairsBenchmark(Task):
         for t in sorted(set(types)):
             sel = prefer[types == t]
             metric = Metric(f"pct_stereotype_{t.replace('-', '_')}", None, 0.5, f"the same, {t} pairs")
-            from biasinherit.metrics import measure
-
             out.append(measure(self.name, metric, lambda i, sel=sel: mean(sel[i]), len(sel),
                                seed=settings.seed, n_boot=settings.n_boot, protocol=self.protocol))
         return out
+
+
+def unmodified_scores(a_tokens: Sequence[int], a_logprobs: Sequence[float],
+                      b_tokens: Sequence[int], b_logprobs: Sequence[float]) -> tuple[float, float]:
+    """Each sentence's summed log-probability over the tokens it shares with the other (the
+    matching blocks of a token alignment), leaving out the tokens that differ."""
+    blocks = SequenceMatcher(None, list(a_tokens), list(b_tokens), autojunk=False).get_matching_blocks()
+    a_score = sum(sum(a_logprobs[m.a:m.a + m.size]) for m in blocks)
+    b_score = sum(sum(b_logprobs[m.b:m.b + m.size]) for m in blocks)
+    return float(a_score), float(b_score)
