@@ -53,9 +53,9 @@ def test_crows_pairs_protocols(tmp_path, backend):
     ll = backend.loglikelihood([("", i.sent_more) for i in items] + [("", i.sent_less) for i in items],
                                harness_framing=True)
     assert lm["likelihood_diff"].value == pytest.approx(np.mean(np.abs(np.array(ll[:2]) - np.array(ll[2:]))))
+    # original: unmodified tokens only, stereo-aware (tests/tasks/test_crows_original.py)
     orig = {r.metric: r for r in get_benchmark("crows_pairs", "original").evaluate(backend, items, settings)}
-    expected = np.mean([ll[0] > ll[2], ll[3] > ll[1]])  # antistereo: the less-stereotyped sentence is sent_more
-    assert orig["pct_stereotype"].value == pytest.approx(expected)
+    assert {"pct_stereotype", "pct_stereotype_gender", "pct_stereotype_physical_appearance"} <= set(orig)
 
 
 def test_crows_pairs_missing_column_is_one_line(tmp_path):

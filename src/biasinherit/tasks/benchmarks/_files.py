@@ -20,17 +20,25 @@ def require(row: dict[str, Any], fields: Sequence[str], path: Path | str, line: 
 
 
 def iter_csv(path: Path, *, delimiter: str = ",", required: Sequence[str] = ()) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of a CSV/TSV file with a header (a UTF-8 byte-order mark is allowed); extra columns,
+    an unnamed index column among them, are kept as they are."""
     if not path.is_file():
         raise BiasInheritError("file not found", path=path)
-    with open(path, encoding="utf-8", newline="") as fh:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh, delimiter=delimiter)
-        header = reader.fieldnames or []
-        for f in required:
-            if f not in header:
-                raise BiasInheritError(f"required column is missing (columns: {', '.join(header)})",
-                                       path=path, line=1, field=f)
-        for row in reader:
-            yield reader.line_num, row
+        try:
+            header = reader.fieldnames or []
+            for f in required:
+                if f not in header:
+                    raise BiasInheritError(f"required column is missing (columns: {', '.join(header)})",
+                                           path=path, line=1, field=f)
+            for row in reader:
+                yield reader.line_num, row
+        except UnicodeDecodeError:
+            raise BiasInheritError("not UTF-8 text", path=path) from None  # read in blocks: no line
+        except csv.Error as exc:
+            raise BiasInheritError(f"not readable as {'TSV' if delimiter == chr(9) else 'CSV'} ({exc})",
+                                   path=path, line=reader.line_num) from None
 
 
 def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

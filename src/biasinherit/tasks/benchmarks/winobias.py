@@ -1,13 +1,18 @@
 """WinoBias (Zhao et al. 2018) onto ``coref``: the bracketed text format.
 
 A line is ``N sentence`` where ``[...]`` marks the gold mention and its pronoun(s). The other
-occupation is the ``the <occupation>`` phrase outside the brackets (from the benchmark's
-occupation lists when they sit beside the file, else the first ``the <word>``). Files whose name
-starts with ``pro_`` or ``anti_`` say which half an item is in; a folder loads all four files.
+occupation is the ``the <occupation>`` phrase outside the brackets, found among the benchmark's
+occupation lists (``{female,male}_occupations.txt``) when they sit beside the file, else among
+the gold mentions of the files being loaded (every occupation is the gold mention of some line,
+so multi-word ones such as "construction worker" are found), else the first ``the <word>``.
+Files whose name starts with ``pro_`` or ``anti_`` say which half an item is in. A file may be
+any split (``*.txt.dev``, ``*.txt.test``); a folder loads its ``pro_*``/``anti_*`` files, and
+when it holds more than one split (the repository's data folder has both), only ``.test``.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +34,9 @@ __all__ = ["WinoBiasBenchmark", "load_winobias", "parse_winobias_line"]
 _LINE = re.compile(r"^\s*\d+\s+(?P<text>.+?)\s*$")
 _BRACKET = re.compile(r"\[([^\]]+)\]")
 _PRONOUNS = {"he", "she", "him", "her", "his", "hers", "himself", "herself", "they", "them", "their"}
+_ARTICLE = re.compile(r"^(the|a|an)\s+", flags=re.I)
+
+log = logging.getLogger(__name__)
 
 
 def _occupations(folder: Path) -> list[str]:
@@ -52,7 +60,7 @@ def parse_winobias_line(text: str, occupations: Sequence[str], group: str) -> Be
         return None
     mention, pronoun = mentions[0], pronouns[0]
     sentence = _BRACKET.sub(lambda x: x.group(1), raw)
-    gold = re.sub(r"^(the|a|an)\s+", "", mention.strip(), flags=re.I)
+    gold = _ARTICLE.sub("", mention.strip())
     outside = _BRACKET.sub(" ", raw)
     other = None
     for occ in occupations:
@@ -70,18 +78,56 @@ def parse_winobias_line(text: str, occupations: Sequence[str], group: str) -> Be
     return BenchCorefItem(sentence, pronoun.strip(), options, options.index(gold), group)
 
 
+def _split(f: Path) -> str:
+    """``dev`` for ``pro_stereotyped_type1.txt.dev``; ``""`` when the name carries no split."""
+    return f.name.rsplit(".txt.", 1)[1] if ".txt." in f.name else ""
+
+
+def _files(p: Path) -> list[Path]:
+    if not p.is_dir():
+        return [p]
+    files = sorted(f for f in p.iterdir() if f.is_file() and f.name.startswith(("pro_", "anti_")))
+    splits = {_split(f) for f in files}
+    if len(splits) > 1:
+        if "test" not in splits:
+            raise BiasInheritError(f"folder mixes WinoBias splits ({', '.join(sorted(splits))}); "
+                                   "pass one file or a folder holding one split", path=p)
+        log.info("%s holds several WinoBias splits; loading the .test files", p)
+        files = [f for f in files if _split(f) == "test"]
+    return files
+
+
+def _gold_mentions(lines: Sequence[str]) -> list[str]:
+    """The bracketed non-pronoun mentions, without article: the occupations when no list is at hand."""
+    out: set[str] = set()
+    for text in lines:
+        for span in _BRACKET.findall(text):
+            if span.strip().lower() not in _PRONOUNS:
+                out.add(_ARTICLE.sub("", span.strip()))
+    return sorted(out, key=len, reverse=True)
+
+
 def load_winobias(path: str | Path) -> list[BenchCorefItem]:
     p = Path(path)
-    files = sorted(f for f in p.iterdir() if f.name.startswith(("pro_", "anti_"))) if p.is_dir() else [p]
+    if not p.exists():
+        raise BiasInheritError("file not found", path=path)
+    files = _files(p)
     if not files or not all(f.is_file() for f in files):
         raise BiasInheritError("no WinoBias files (pro_*/anti_*)", path=path)
-    items: list[BenchCorefItem] = []
+    texts: dict[Path, list[str]] = {}
     for f in files:
-        group = "pro" if f.name.startswith("pro") else "anti" if f.name.startswith("anti") else ""
-        if not group:
+        if not f.name.startswith(("pro", "anti")):
             raise BiasInheritError("file name must start with pro_ or anti_", path=f)
-        occupations = _occupations(f.parent)
-        for lineno, line in enumerate(f.read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            texts[f] = f.read_text(encoding="utf-8-sig").splitlines()
+        except UnicodeDecodeError:
+            raise BiasInheritError("not UTF-8 text", path=f) from None
+    mentions = _gold_mentions([line for lines in texts.values() for line in lines])
+    items: list[BenchCorefItem] = []
+    for f, lines in texts.items():
+        group = "pro" if f.name.startswith("pro") else "anti"
+        occupations = _occupations(f.parent) or mentions
+        for lineno, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             item = parse_winobias_line(line, occupations, group)
@@ -89,6 +135,8 @@ def load_winobias(path: str | Path) -> list[BenchCorefItem]:
                 raise BiasInheritError("expected 'N sentence' with two [bracketed] mentions and a second "
                                        "'the <occupation>'", path=f, line=lineno)
             items.append(item)
+    if not items:
+        raise BiasInheritError("no sentences in the file(s)", path=path)
     return items
 
 

@@ -23,7 +23,7 @@ from biasinherit.tasks.benchmarks._coref_common import (
     pro_anti_results,
     score_coref_benchmark,
 )
-from biasinherit.tasks.benchmarks._files import iter_csv
+from biasinherit.tasks.benchmarks._files import iter_csv, require
 
 __all__ = ["WinogenderBenchmark", "load_winogender"]
 
@@ -38,8 +38,14 @@ def _female_share(folder: Path) -> dict[str, float]:
     f = folder / "occupations-stats.tsv"
     if not f.is_file():
         return {}
-    return {row["occupation"]: float(row["bls_pct_female"]) / 100
-            for _, row in iter_csv(f, delimiter="\t", required=("occupation", "bls_pct_female"))}
+    shares: dict[str, float] = {}
+    for line, row in iter_csv(f, delimiter="\t", required=("occupation", "bls_pct_female")):
+        try:
+            shares[row["occupation"]] = float(row["bls_pct_female"]) / 100
+        except (TypeError, ValueError):
+            raise BiasInheritError(f"must be a number, got {row['bls_pct_female']!r}", path=f, line=line,
+                                   field="bls_pct_female") from None
+    return shares
 
 
 def load_winogender(path: str | Path) -> list[BenchCorefItem]:
@@ -49,7 +55,8 @@ def load_winogender(path: str | Path) -> list[BenchCorefItem]:
     shares = _female_share(p.parent)
     items: list[BenchCorefItem] = []
     for line, row in iter_csv(p, delimiter="\t", required=("sentid", "sentence")):
-        parts = row["sentid"].split(".")
+        require(row, ("sentid", "sentence"), p, line)  # a short line leaves a column empty (None)
+        parts = row["sentid"].strip().split(".")
         if len(parts) < 4 or parts[2] not in ("0", "1") or parts[3] not in _PRONOUNS:
             raise BiasInheritError("expected occupation.participant.answer.gender.txt",
                                    path=p, line=line, field="sentid")
