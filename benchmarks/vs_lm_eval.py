@@ -8,7 +8,11 @@
    files, and our ``evaluate`` with ``--protocol lm-eval``; compares the aggregate metrics and
    every pair's/item's outcome.
 3. Speed: times the log-likelihood requests alone on the already-loaded model, the harness's
-   ``HFLM.loglikelihood`` against our ``CausalLMScorer.loglikelihood``, same batch size.
+   ``HFLM.loglikelihood`` against our ``CausalLMScorer.loglikelihood``, same batch size, best of
+   two runs each. Also counts the token positions each side runs through the model: the harness
+   runs every request's tokens; ours runs each shared prefix once (prefix-tree rows). With exact
+   fp32 arithmetic the work per position is the same on both sides, so that count bounds how much
+   faster ours can be once overheads are gone.
 
 Not a test: lm-eval is the ``bench`` extra (``pip install -e .[bench]``).
 """
@@ -166,6 +170,17 @@ def time_requests(lm: object, scorer: object, pairs: list[tuple[str, str]], repe
     return best_h, best_o
 
 
+def positions(scorer: object, pairs: list[tuple[str, str]]) -> tuple[int, int]:
+    """Token positions run through the model: one row per request (the harness), prefix-tree
+    rows (ours, as packed at the scorer's row size)."""
+    from biasinherit.models.scoring import _pack
+
+    encoded = scorer.encode_pairs(pairs)  # type: ignore[attr-defined]
+    sequences = [c + x for c, x in encoded]
+    rows = _pack(sequences, [len(c) for c, _ in encoded], row_tokens=scorer.row_tokens, share=True)  # type: ignore[attr-defined]
+    return sum(len(s) - 1 for s in sequences), sum(len(r.tokens) for r in rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=ROOT / ".." / "shared" / "data")
@@ -173,7 +188,7 @@ def main() -> None:
     ap.add_argument("--train-steps", type=int, default=300)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--bbq-limit", type=int, default=600, help="first N BBQ items (0: all 3,680)")
-    ap.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy 2-core box)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads, the same for both sides")
     args = ap.parse_args()
 
     import torch
@@ -221,6 +236,7 @@ def main() -> None:
         max_pair_diff = max(abs(abs(ll[2 * k] - ll[2 * k + 1]) - s["likelihood_diff"]) for k, s in enumerate(h_by_doc))
         same_pref = sum(float(ll[2 * k] > ll[2 * k + 1]) == s["pct_stereotype"] for k, s in enumerate(h_by_doc))
         t_h, t_o = time_requests(lm, backend.scorer, pairs)
+        harness_positions, our_positions = positions(backend.scorer, pairs)
         report["crows_pairs"] = {
             "pairs": len(crows_items),
             "harness": {"pct_stereotype": h_res["pct_stereotype,none"], "likelihood_diff": h_res["likelihood_diff,none"]},
@@ -229,6 +245,7 @@ def main() -> None:
             "max_abs_pair_likelihood_diff_gap": max_pair_diff,
             "harness_pairs_per_s": len(crows_items) / t_h, "ours_pairs_per_s": len(crows_items) / t_o,
             "speed_ratio": t_h / t_o,
+            "harness_positions": harness_positions, "our_positions": our_positions,
         }
 
         # ---- BBQ (Age) ----
@@ -236,6 +253,7 @@ def main() -> None:
         ours_bbq = {r.metric: r.value for r in bbq.evaluate(backend, bbq_items, settings)}
         bpairs = [(f"{it.context}\n\nQ: {it.question}\nA:", f" {o}") for it in bbq_items for o in it.options]
         t_h, t_o = time_requests(lm, backend.scorer, bpairs, repeats=1)
+        harness_positions, our_positions = positions(backend.scorer, bpairs)
         names = ("acc", "accuracy_amb", "accuracy_disamb", "amb_bias_score", "disamb_bias_score")
         report["bbq_age"] = {
             "items": len(bbq_items), "requests": len(bpairs),
@@ -243,15 +261,18 @@ def main() -> None:
             "ours": {k: ours_bbq[k] for k in names},
             "harness_items_per_s": len(bbq_items) / t_h, "ours_items_per_s": len(bbq_items) / t_o,
             "speed_ratio": t_h / t_o,
+            "harness_positions": harness_positions, "our_positions": our_positions,
         }
     print(json.dumps(report, indent=2))
     c = report["crows_pairs"]
     print(f"CrowS-Pairs: pct_stereotype harness {c['harness']['pct_stereotype']:.6f} ours {c['ours']['pct_stereotype']:.6f}; "
           f"likelihood_diff harness {c['harness']['likelihood_diff']:.6f} ours {c['ours']['likelihood_diff']:.6f}; "
-          f"speed {c['harness_pairs_per_s']:.1f} vs {c['ours_pairs_per_s']:.1f} pairs/s = {c['speed_ratio']:.2f}x")
+          f"speed {c['harness_pairs_per_s']:.1f} vs {c['ours_pairs_per_s']:.1f} pairs/s = {c['speed_ratio']:.2f}x; "
+          f"positions {c['harness_positions']} vs {c['our_positions']} ({c['our_positions'] / c['harness_positions']:.2f})")
     b = report["bbq_age"]
     print(f"BBQ Age ({b['items']} items): speed {b['harness_items_per_s']:.1f} vs {b['ours_items_per_s']:.1f} items/s "
-          f"= {b['speed_ratio']:.2f}x")
+          f"= {b['speed_ratio']:.2f}x; positions {b['harness_positions']} vs {b['our_positions']} "
+          f"({b['our_positions'] / b['harness_positions']:.2f})")
 
 
 if __name__ == "__main__":

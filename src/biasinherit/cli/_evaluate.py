@@ -22,7 +22,7 @@ def evaluate(
     full: Annotated[bool, typer.Option("--full", help="all built-in items instead of the quick sample")] = False,
     seed: Annotated[int, typer.Option(help="seed for item sampling, generation and bootstrap")] = 0,
     n_boot: Annotated[int, typer.Option(help="bootstrap resamples per metric")] = 200,
-    batch_size: Annotated[int, typer.Option(help="option rows per forward pass")] = 32,
+    batch_size: Annotated[int, typer.Option(help="rows per forward pass (a row packs requests that share prefixes)")] = 32,
     threads: Annotated[Optional[int], typer.Option(
         help="torch CPU threads (1 is fastest for tiny models on a busy machine; default: torch's)")] = None,
     base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL (openai:)")] = None,
