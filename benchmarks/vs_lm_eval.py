@@ -76,6 +76,12 @@ metric_list:
   - metric: disamb_bias_score
     aggregation: !function utils.bbq_agg_disamb
     higher_is_better: false
+  - metric: amb_bias_score_Age
+    aggregation: !function utils.bbq_agg_amb
+    higher_is_better: false
+  - metric: disamb_bias_score_Age
+    aggregation: !function utils.bbq_agg_disamb
+    higher_is_better: false
 """
 
 # The CrowS-Pairs hooks restate the harness's crows_pairs/utils.py; BBQ reuses the harness's own
@@ -100,7 +106,8 @@ bbq_agg_accuracy_amb = bbq.agg_accuracy_amb
 bbq_agg_accuracy_disamb = bbq.agg_accuracy_disamb
 bbq_agg_amb = bbq.agg_amb_bias_scores
 bbq_agg_disamb = bbq.agg_disamb_bias_scores
-KEEP = ("acc", "accuracy_amb", "accuracy_disamb", "amb_bias_score", "disamb_bias_score")
+KEEP = ("acc", "accuracy_amb", "accuracy_disamb", "amb_bias_score", "disamb_bias_score",
+        "amb_bias_score_Age", "disamb_bias_score_Age")
 
 
 def bbq_process_results(doc, results):
@@ -254,7 +261,8 @@ def main() -> None:
         bpairs = [(f"{it.context}\n\nQ: {it.question}\nA:", f" {o}") for it in bbq_items for o in it.options]
         t_h, t_o = time_requests(lm, backend.scorer, bpairs, repeats=1)
         harness_positions, our_positions = positions(backend.scorer, bpairs)
-        names = ("acc", "accuracy_amb", "accuracy_disamb", "amb_bias_score", "disamb_bias_score")
+        names = ("acc", "accuracy_amb", "accuracy_disamb", "amb_bias_score", "disamb_bias_score",
+                 "amb_bias_score_Age", "disamb_bias_score_Age")
         report["bbq_age"] = {
             "items": len(bbq_items), "requests": len(bpairs),
             "harness": {k: h_res[f"{k},none"] for k in names},

@@ -77,6 +77,24 @@ def test_bbq_harness_choices_targets_and_bias(tmp_path):
     assert len(amb3.options) == 3 and amb3.label == (2,) and amb3.unknown == (2,)
 
 
+@pytest.mark.parametrize("protocol,amb,disamb", [("lm-eval", "amb_bias_score", "disamb_bias_score"),
+                                                   ("original", "bias_score_amb", "bias_score_disamb")])
+def test_bbq_bias_scores_per_category(tmp_path, backend, protocol, amb, disamb):
+    rows = [bbq_row(), bbq_row(context_condition="disambig", label=0, question_polarity="nonneg"),
+            bbq_row(category="SES", question_polarity="nonneg"), bbq_row(category="SES", context_condition="disambig")]
+    f = tmp_path / "two.jsonl"
+    f.write_text("\n".join(rows) + "\n")
+    bench = get_benchmark("bbq", protocol)
+    items = bench.load(f)
+    settings = EvalSettings(n_boot=0)
+    got = {r.metric: r.value for r in bench.evaluate(backend, items, settings)}
+    for category in ("Age", "SES"):
+        alone = {r.metric: r.value for r in bench.evaluate(
+            backend, [it for it in items if it.category == category], settings)}
+        assert got[f"{amb}_{category}"] == pytest.approx(alone[amb], nan_ok=True)
+        assert got[f"{disamb}_{category}"] == pytest.approx(alone[disamb], nan_ok=True)
+
+
 @pytest.mark.parametrize("bad,field", [({"label": 3}, "label"), ({"label": "x"}, "label"),
                                         ({"context_condition": "maybe"}, "context_condition")])
 def test_bbq_bad_row_is_one_line(tmp_path, bad, field):

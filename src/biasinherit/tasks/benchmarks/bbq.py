@@ -20,6 +20,7 @@ Protocols:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -187,8 +188,19 @@ class BBQBenchmark(Task):
         options = [[f" {o}" for o in it.options] for it in items]
         lls = choose(self, backend, contexts, options, harness_framing=harness)
         results = bbq_results(self, lls, items, settings, protocol=self.protocol)
+        # the two bias scores per category, as the harness reports them (``amb_bias_score_Age``)
+        for category in sorted({it.category for it in items if it.category}):
+            sel = [k for k, it in enumerate(items) if it.category == category]
+            part = bbq_results(self, [lls[k] for k in sel], [items[k] for k in sel], settings, protocol=self.protocol)
+            results += [replace(r, metric=f"{r.metric}_{category}") for r in part if r.metric.startswith("bias_score")]
         if harness:
-            from dataclasses import replace
-
-            results = [replace(r, metric=_HARNESS_NAMES.get(r.metric, r.metric)) for r in results]
+            results = [replace(r, metric=_harness_name(r.metric)) for r in results]
         return results
+
+
+def _harness_name(metric: str) -> str:
+    """``bias_score_amb_Age`` -> ``amb_bias_score_Age``, ``accuracy`` -> ``acc``."""
+    for ours, theirs in _HARNESS_NAMES.items():
+        if metric == ours or (ours.startswith("bias_score") and metric.startswith(ours + "_")):
+            return theirs + metric[len(ours):]
+    return metric
