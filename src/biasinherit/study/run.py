@@ -94,12 +94,18 @@ def _run_audits(config: StudyConfig, run_dir: Path, original: list[Record],
 
     from biasinherit.analysis.embeddings import DEFAULT_MODEL, EmbeddingModel
 
+    from threadpoolctl import threadpool_limits
+
     started = time.perf_counter()
     torch.set_num_threads(config.executor.threads)
     embedder = EmbeddingModel(DEFAULT_MODEL)
-    for bias_type in config.bias_types:
-        progress.stage(f"audit {bias_type}")
-        prepare_audit(config, run_dir, bias_type, original, augmented[bias_type], embedder=embedder)
+    # numpy's BLAS on one thread while the audits run beside the cells: OpenBLAS's fork handler
+    # waits for its worker threads, so a fork in the main thread (Ray starting its processes, the
+    # process pool starting a worker) during a threaded BLAS call here would hang the study
+    with threadpool_limits(limits=1, user_api="blas"):
+        for bias_type in config.bias_types:
+            progress.stage(f"audit {bias_type}")
+            prepare_audit(config, run_dir, bias_type, original, augmented[bias_type], embedder=embedder)
     return time.perf_counter() - started
 
 
