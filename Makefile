@@ -10,12 +10,13 @@ DEMO_DIR ?= runs/demo
 install: $(STAMP)
 
 # torch is installed first and pinned here (not in the package metadata) so that pip takes the
-# CPU wheel instead of pulling a multi-GB CUDA build.
+# CPU wheel instead of pulling a multi-GB CUDA build. The bench extra (lm-evaluation-harness) is
+# installed too: tests compare our BBQ scoring with the harness's own code.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -e ".[test,bench]"
 	touch $(STAMP)
 
 # Headless Chromium for the report tests (Debian package; never a browser download).
