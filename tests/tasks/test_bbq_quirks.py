@@ -43,7 +43,7 @@ def test_original_items_keep_the_three_answers(quirk_file, case):
     item = load_bbq(quirk_file, "original")[CASES.index(case)]
     assert item.options == tuple(case.row[f"ans{k}"] for k in range(3))
     assert item.label == (case.row["label"],)
-    assert item.biased == case.biased
+    assert item.biased == case.paper
     assert item.unknown == (case.unknown,)
 
 
@@ -91,8 +91,10 @@ def test_empty_answer_info_without_latina_keeps_the_previous_groups(tmp_path):
     row = bbq_row(0, "Race_x_gender", "nonneg", "ambig", (("The visitor", []), ("Lisa Meyer", ["Lisa Meyer", "F-White"]),
                                                            ("The stranger", ["", ""])), ["F-White"], 1)
     row["ans1"], row["answer_info"]["ans1"] = "Unknown", ["Unknown", "unknown"]
-    (item,) = load_bbq(_write(tmp_path, [row]), "original")
+    (item,) = load_bbq(_write(tmp_path, [row]), "lm-eval")
     assert item.biased == ()  # ans0: no groups yet; ans2: the unknown answer's groups
+    (item,) = load_bbq(tmp_path / "quirks.jsonl", "original")
+    assert item.biased == (0, 2)  # the paper's rule: neither person is in the targeted group
 
 
 def test_lm_eval_needs_a_known_unknown_phrasing(tmp_path):

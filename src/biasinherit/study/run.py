@@ -91,10 +91,9 @@ def _run_audits(config: StudyConfig, run_dir: Path, original: list[Record],
     if not config.audit.enabled:
         return 0.0
     import torch
+    from threadpoolctl import threadpool_limits
 
     from biasinherit.analysis.embeddings import DEFAULT_MODEL, EmbeddingModel
-
-    from threadpoolctl import threadpool_limits
 
     started = time.perf_counter()
     torch.set_num_threads(config.executor.threads)
