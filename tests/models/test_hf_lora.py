@@ -9,8 +9,12 @@ import torch
 from toy_mix import toy_mix
 
 from biasinherit.models import load_model
+from biasinherit.models.backend import open_backend
 from biasinherit.models.hf import lora_targets
 from biasinherit.models.tiny import train_tiny_tokenizer
+from biasinherit.tasks import resolve_tasks
+from biasinherit.tasks.base import EvalSettings
+from biasinherit.tasks.runner import run_tasks
 from biasinherit.train import TrainConfig, save_trained, train_model
 from biasinherit.train.token import AUGMENTED_TAG
 
@@ -80,6 +84,11 @@ def test_llama_lora_trains_saves_an_adapter_reloads_and_generates(llama_dir: Pat
     auto = AutoModelForCausalLM.from_pretrained(out)
     with torch.no_grad():
         torch.testing.assert_close(auto(ids).logits, result.model(ids).logits)
+    # the evaluation backend scores through the adapter: a log-likelihood task and a generation task
+    backend = open_backend(str(out))
+    results, _ = run_tasks(backend, resolve_tasks("stereo_pairs,story"), EvalSettings(limit=6, n_boot=0))
+    assert {r.task for r in results} == {"stereo_pairs", "story"}
+    assert all(r.n > 0 for r in results if r.metric == "pct_stereotype")
 
 
 def test_gpt2_lora_uses_fan_in_fan_out_and_resizes_for_a_new_tag(gpt2_dir: Path, tmp_path: Path) -> None:

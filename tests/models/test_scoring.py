@@ -171,3 +171,27 @@ def test_per_token_scores_are_each_positions_logprob(tiny):
         assert list(r.token_logprobs) == pytest.approx(expected, abs=1e-4)
         assert sum(r.token_logprobs) == pytest.approx(r.logprob, abs=1e-9)
     assert scorer.loglikelihood(PAIRS[:1])[0].token_logprobs == ()
+
+
+def test_lora_adapters_score_and_generate_through_the_wrapped_model():
+    from peft import LoraConfig, get_peft_model
+
+    model, tokenizer = build_tiny_lm(arch="llama")
+    plain = CausalLMScorer(model, tokenizer)
+    expected = [r.logprob for r in plain.loglikelihood(PAIRS)]
+    generated = plain.generate(["The nurse said", "x"], max_new_tokens=6)
+    torch.manual_seed(0)
+    lora = get_peft_model(model, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], lora_dropout=0.0)).eval()
+    scorer = CausalLMScorer(lora, tokenizer)
+    # a fresh adapter adds nothing (its B matrices are zero), so scores and text are the base model's
+    assert [r.logprob for r in scorer.loglikelihood(PAIRS)] == pytest.approx(expected, abs=1e-5)
+    assert scorer.share is True
+    assert scorer.generate(["The nurse said", "x"], max_new_tokens=6) == generated
+    with torch.no_grad():  # a trained adapter changes them
+        for name, p in lora.named_parameters():
+            if "lora_B" in name:
+                p.add_(0.5)
+    changed = [r.logprob for r in scorer.loglikelihood(PAIRS)]
+    for (ctx, cont), r in zip(PAIRS, changed):
+        assert r == pytest.approx(naive_loglikelihood(lora, scorer, ctx, cont), abs=1e-4)
+    assert changed != pytest.approx(expected, abs=1e-3)

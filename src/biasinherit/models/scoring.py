@@ -165,18 +165,21 @@ class CausalLMScorer:
         self.prefix_token_id = int(prefix_token_id)
         pad = tokenizer.pad_token_id
         self.pad_token_id = int(pad if pad is not None else self.prefix_token_id)
+        # a PEFT model (LoRA adapter) wraps the transformers model, whose layers carry the adapter
+        inner = model.get_base_model() if hasattr(model, "get_base_model") else model
         # transformers 5.2x renamed ``past_key_values`` to ``cache`` (argument and output)
-        params = inspect.signature(model.forward).parameters
+        params = inspect.signature(inner.forward).parameters
         self._cache_arg = "cache" if "cache" in params else "past_key_values"
-        config = model.config
+        config = inner.config
         # The output head is applied only to the scored positions (hidden states of the
         # backbone -> lm_head on gathered rows) unless the architecture post-processes logits.
-        self._head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
-        self._backbone = getattr(model, "base_model", None)
+        self._head = inner.get_output_embeddings() if hasattr(inner, "get_output_embeddings") else None
+        self._backbone = getattr(inner, "base_model", None)
         plain_head = not any(getattr(config, a, None) for a in ("final_logit_softcapping", "logit_scale",
                                                                    "output_multiplier_scale"))
         self._split_head = (self._head is not None and self._backbone is not None
-                            and self._backbone is not model and plain_head)
+                            and self._backbone is not inner and plain_head)
+        self._config = config
         self._bool_mask = getattr(config, "_attn_implementation", None) == "sdpa"
         self.max_length = int(getattr(config, "n_positions", None)
                               or getattr(config, "max_position_embeddings", None) or 2048)
@@ -302,7 +305,7 @@ class CausalLMScorer:
 
         if self.share is not None:
             return self.share
-        attn = getattr(self.model.config, "_attn_implementation", None)
+        attn = getattr(self._config, "_attn_implementation", None)
         if attn not in (None, "eager", "sdpa"):
             log.info("scoring with plain rows: %s attention takes no custom 4-D mask", attn)
             self.share = False
