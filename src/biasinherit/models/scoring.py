@@ -275,25 +275,13 @@ class CausalLMScorer:
             context_lengths.append(len(ctx))
         with torch.inference_mode():
             share = self._use_tree(sequences, context_lengths)
-            rows = _pack(sequences, context_lengths, row_tokens=self.row_tokens, share=share)
-            logprob = torch.zeros(len(sequences), dtype=torch.float64)
-            misses = torch.zeros(len(sequences), dtype=torch.float64)
-            tokens = torch.zeros(sum(len(s) - c for s, c in zip(sequences, context_lengths)), dtype=torch.float64)
-            done = 0
-            for batch in self._batches(rows):
-                owners, slots, picked, missed = self._score_rows(batch, tree=share)
-                logprob.index_add_(0, owners, picked)
-                misses.index_add_(0, owners, missed)
-                if per_token:
-                    tokens[slots] = picked
-                done += sum(r.n_requests for r in batch)
-                if progress is not None:
-                    progress(done, len(sequences))
+            logprob, misses, tokens = self._score(sequences, context_lengths, tree=share, per_token=per_token,
+                                                  progress=progress)
         results = []
         start = 0
         for lp, miss, seq, c in zip(logprob.tolist(), misses.tolist(), sequences, context_lengths):
             n = len(seq) - c
-            extra = {"tokens": tuple(seq[c:]), "token_logprobs": tuple(tokens[start:start + n].tolist())} if per_token else {}
+            extra = {"tokens": tuple(seq[c:]), "token_logprobs": tuple(tokens[start:start + n].tolist())} if tokens is not None else {}
             results.append(LoglikelihoodResult(logprob=lp, is_greedy=miss == 0, n_tokens=n, **extra))
             start += n
         return results
@@ -313,14 +301,8 @@ class CausalLMScorer:
         probe = sorted(range(len(sequences)), key=sequences.__getitem__)[:8]
         seqs = [sequences[i] for i in probe]
         ctx = [context_lengths[i] for i in probe]
-        results = []
         try:
-            for tree in (True, False):
-                lp = torch.zeros(len(seqs), dtype=torch.float64)
-                for batch in self._batches(_pack(seqs, ctx, row_tokens=self.row_tokens, share=tree)):
-                    owners, _, picked, _ = self._score_rows(batch, tree=tree)
-                    lp.index_add_(0, owners, picked)
-                results.append(lp)
+            results = [self._score(seqs, ctx, tree=tree)[0] for tree in (True, False)]
         except (TypeError, ValueError, RuntimeError) as exc:  # the model refused the 4-D mask
             log.info("scoring with plain rows: the model does not take tree rows (%s)", exc)
             self.share = False
@@ -332,6 +314,28 @@ class CausalLMScorer:
         if not self.share:
             log.warning("scoring with plain rows: tree rows disagree with plain rows on this model")
         return self.share
+
+    def _score(self, sequences: list[list[int]], context_lengths: list[int], *, tree: bool,
+               per_token: bool = False, progress: ProgressCallback | None = None) -> tuple[Any, Any, Any]:
+        """Per request: summed log-probability and count of tokens greedy decoding would miss; with
+        ``per_token``, every continuation token's log-probability, requests one after another."""
+        import torch
+
+        logprob = torch.zeros(len(sequences), dtype=torch.float64)
+        misses = torch.zeros(len(sequences), dtype=torch.float64)
+        tokens = (torch.zeros(sum(len(s) - c for s, c in zip(sequences, context_lengths)), dtype=torch.float64)
+                  if per_token else None)
+        done = 0
+        for batch in self._batches(_pack(sequences, context_lengths, row_tokens=self.row_tokens, share=tree)):
+            owners, slots, picked, missed = self._score_rows(batch, tree=tree)
+            logprob.index_add_(0, owners, picked)
+            misses.index_add_(0, owners, missed)
+            if tokens is not None:
+                tokens[slots] = picked
+            done += sum(r.n_requests for r in batch)
+            if progress is not None:
+                progress(done, len(sequences))
+        return logprob, misses, tokens
 
     def _batches(self, rows: list[_Row]) -> list[list[_Row]]:
         """Consecutive rows (longest first), at most ``batch_size`` of them and at most
