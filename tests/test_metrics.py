@@ -31,7 +31,7 @@ def test_length_mismatch_raises():
 
 def test_measure_carries_direction_ideal_and_a_seeded_ci():
     x = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0])
-    m = Metric("pct_stereotype", None, 0.5)
+    m = Metric("pct_stereotype", None, 0.5, direction=1)
     a = measure("stereo_pairs", m, lambda i: mean(x[i]), len(x), seed=1)
     b = measure("stereo_pairs", m, lambda i: mean(x[i]), len(x), seed=1)
     assert a == b and a.value == 0.75 and a.ideal == 0.5 and a.higher_is_better is None

@@ -1,10 +1,22 @@
-"""Bias and performance metrics, with direction, ideal value, bootstrap CI and count.
+"""Bias, performance and health metrics, with direction, ideal value, bootstrap CI and count.
 
 A metric is a pure function of per-item arrays. :func:`measure` turns one into a
-:class:`MetricResult`: the value on all items, a seeded percentile-bootstrap confidence interval
-over items, the number of items, and the metric's declared direction and ideal. Empty input
-gives NaN with ``n = 0``, never a silent 0. Per-group rates and their between-group gaps use
-fairlearn's ``MetricFrame``.
+:class:`MetricResult`: the value on all items, a seeded bootstrap confidence interval over items,
+the count it rests on, the metric's declaration, and the bootstrap replicates themselves (a study
+combines them with the variance between training seeds). Empty input, or fewer valid outputs
+than ``min_n``, gives NaN ("no data") with its count, never a silent 0. Per-group rates and
+their between-group gaps use fairlearn's ``MetricFrame`` (checked against the numpy versions
+that run inside the bootstrap).
+
+Intervals are **bias-corrected percentile** intervals: the percentile interval of the bootstrap
+replicates shifted by the bootstrap's estimate of the statistic's bias (mean of the replicates
+minus the estimate). For a mean the shift is ~0 and this is the plain percentile interval; for
+a biased plug-in statistic (a largest gap between groups, a divergence, an entropy) resampling
+inflates or deflates every replicate, and the plain percentile interval can miss its own
+estimate. If a degenerate bootstrap distribution (almost all replicates equal) still leaves the
+estimate outside, the interval is widened to reach it. Resampling indices depend only on the
+seed and the number of units, so cells evaluated on the same items share them (common random
+numbers): replicate ``b`` of one model and replicate ``b`` of another saw the same items.
 """
 
 from __future__ import annotations
@@ -22,7 +34,10 @@ __all__ = [
     "accuracy",
     "bbq_ambiguous_bias_score",
     "bbq_disambiguated_bias_score",
+    "bias_corrected_interval",
     "bootstrap_ci",
+    "bootstrap_indices",
+    "bootstrap_replicates",
     "group_rate_gap",
     "group_rates",
     "jensen_shannon",
@@ -35,26 +50,46 @@ __all__ = [
 NAN = float("nan")
 EMPTY_INPUT = "metric input is empty"
 LENGTH_MISMATCH = "metric inputs differ in length"
+KINDS = ("bias", "performance", "health")
+MIN_VALID_OUTPUTS = 10  # default: fewer valid generations than this and a metric is "no data"
 
 
 @dataclass(frozen=True)
 class Metric:
-    """A metric's declaration: its name, which direction is better, and its ideal value.
+    """A metric's declaration.
 
     ``higher_is_better`` is None for metrics whose ideal sits in the middle (stereotype
     preference: 0.5) or whose sign only says which group is favoured (a signed gap: 0).
+
+    ``kind``: ``bias`` (the metric measures bias), ``performance`` (task skill: accuracy, F1) or
+    ``health`` (whether the task produced usable output at all: parse and valid shares,
+    perplexity, answer-order consistency; a check, never counted as bias). Empty: inferred.
+
+    ``direction`` (bias metrics): +1 when a higher value is further toward the stereotype, -1
+    when a lower value is. ``signed``: False for disparity magnitudes (a largest gap between
+    groups, a divergence), where higher means more disparity whichever group is favoured.
     """
 
     name: str
     higher_is_better: bool | None
     ideal: float | None
     description: str = ""
-    kind: str = ""  # "bias" or "performance"; empty: inferred, see ``category``
+    kind: str = ""
+    direction: int | None = None
+    signed: bool = True
+    bounds: tuple[float, float] | None = None  # the statistic's range; intervals are clipped to it
+
+    def __post_init__(self) -> None:
+        if self.kind and self.kind not in KINDS:
+            raise ValueError(f"metric {self.name}: kind must be one of {', '.join(KINDS)}")
+        if self.category == "bias" and self.direction not in (1, -1):
+            raise ValueError(f"bias metric {self.name} must declare direction +1 or -1")
 
     @property
     def category(self) -> str:
-        """``bias`` or ``performance``. Declared, or inferred: more-is-better metrics and metrics
-        without an ideal value (accuracy, perplexity) measure performance; the rest bias."""
+        """``bias``, ``performance`` or ``health``. Declared, or inferred: more-is-better metrics
+        and metrics without an ideal value (accuracy, perplexity) measure performance; the rest
+        bias."""
         if self.kind:
             return self.kind
         return "performance" if self.higher_is_better is True or self.ideal is None else "bias"
@@ -74,9 +109,15 @@ class MetricResult:
     ideal: float | None
     protocol: str = "builtin"
     kind: str = "bias"
+    direction: int | None = None
+    signed: bool = True
+    replicates: tuple[float, ...] = ()  # bootstrap replicates (common random numbers), NaN kept
 
     def as_row(self) -> dict[str, Any]:
-        return asdict(self)
+        """The table row (everything but the replicates)."""
+        row = asdict(self)
+        row.pop("replicates")
+        return row
 
 
 # ---- point metrics (pure) ---------------------------------------------------------------------
@@ -103,13 +144,18 @@ def accuracy(y_true: Sequence[Any], y_pred: Sequence[Any]) -> float:
 
 
 def macro_f1(y_true: Sequence[Any], y_pred: Sequence[Any]) -> float:
-    """Macro-averaged F1 over the labels present in ``y_true`` or ``y_pred``."""
-    from sklearn.metrics import f1_score
-
+    """Macro-averaged F1 over the labels present in ``y_true`` or ``y_pred`` (as scikit-learn's
+    ``f1_score(average="macro", zero_division=0)``, checked in the tests; numpy here because it
+    runs once per bootstrap resample)."""
     t, p = _arrays(y_true, y_pred)
     if not t.size:
         return NAN
-    return float(f1_score(t, p, average="macro", zero_division=0))
+    scores = []
+    for label in np.union1d(t, p):
+        tp = float(np.sum((t == label) & (p == label)))
+        denom = float(np.sum(t == label) + np.sum(p == label))
+        scores.append(2 * tp / denom if denom else 0.0)
+    return float(np.mean(scores))
 
 
 def relative_gap(values: Sequence[float], groups: Sequence[str], group_a: str, group_b: str) -> float:
@@ -219,6 +265,33 @@ def bbq_ambiguous_bias_score(correct: Sequence[float], n_biased: Sequence[float]
 # ---- bootstrap and the result row -------------------------------------------------------------
 
 
+def bootstrap_indices(n: int, *, seed: int = 0, n_boot: int = 200) -> np.ndarray:
+    """``(n_boot, n)`` resampling indices; the same for every call with the same ``n`` and seed."""
+    rng = np.random.default_rng([seed, n])
+    return rng.integers(0, n, size=(n_boot, n)) if n > 0 and n_boot > 0 else np.zeros((0, max(n, 0)), dtype=int)
+
+
+def bootstrap_replicates(statistic: Callable[[np.ndarray], float], n: int, *, seed: int = 0,
+                         n_boot: int = 200) -> np.ndarray:
+    """``statistic`` on each resample (NaN where a resample gives no number)."""
+    return np.array([statistic(idx) for idx in bootstrap_indices(n, seed=seed, n_boot=n_boot)], dtype=float)
+
+
+def bias_corrected_interval(estimate: float, replicates: np.ndarray, *, alpha: float = 0.05,
+                            bounds: tuple[float, float] | None = None) -> tuple[float, float]:
+    """Percentile interval of ``replicates`` shifted by the bootstrap bias estimate, widened to
+    reach ``estimate`` if a degenerate bootstrap distribution leaves it outside."""
+    reps = replicates[~np.isnan(replicates)]
+    if math.isnan(estimate) or not reps.size:
+        return NAN, NAN
+    bias = float(reps.mean()) - estimate
+    lo, hi = (float(q) - bias for q in np.quantile(reps, [alpha / 2, 1 - alpha / 2]))
+    lo, hi = min(lo, estimate), max(hi, estimate)
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    return lo, hi
+
+
 def bootstrap_ci(
     statistic: Callable[[np.ndarray], float],
     n: int,
@@ -227,20 +300,16 @@ def bootstrap_ci(
     n_boot: int = 200,
     alpha: float = 0.05,
 ) -> tuple[float, float]:
-    """Percentile bootstrap CI of ``statistic(indices)`` over ``n`` items, seeded.
+    """Bias-corrected percentile bootstrap CI of ``statistic(indices)`` over ``n`` items, seeded.
 
     Resamples whose statistic is NaN (e.g. a group drawn empty) are skipped; NaN, NaN when
     ``n == 0`` or no resample gives a number.
     """
     if n <= 0 or n_boot <= 0:
         return NAN, NAN
-    rng = np.random.default_rng(seed)
-    stats = np.array([statistic(rng.integers(0, n, size=n)) for _ in range(n_boot)], dtype=float)
-    stats = stats[~np.isnan(stats)]
-    if not stats.size:
-        return NAN, NAN
-    lo, hi = np.quantile(stats, [alpha / 2, 1 - alpha / 2])
-    return float(lo), float(hi)
+    estimate = float(statistic(np.arange(n)))
+    return bias_corrected_interval(estimate, bootstrap_replicates(statistic, n, seed=seed, n_boot=n_boot),
+                                   alpha=alpha)
 
 
 def measure(
@@ -249,18 +318,28 @@ def measure(
     statistic: Callable[[np.ndarray], float],
     n: int,
     *,
+    count: int | None = None,
+    min_n: int = 1,
     seed: int = 0,
     n_boot: int = 200,
     protocol: str = "builtin",
 ) -> MetricResult:
-    """Evaluate ``statistic`` on all ``n`` items (indices ``0..n-1``) with a bootstrap CI."""
-    if n <= 0:
-        value, lo, hi = NAN, NAN, NAN
-    else:
+    """Evaluate ``statistic`` on all ``n`` resampling units (indices ``0..n-1``) with a
+    bias-corrected bootstrap CI.
+
+    ``count`` is what the value rests on (valid outputs, pairs of one kind; default ``n``);
+    below ``min_n`` the value is NaN: "no data", which a study never reads as "no effect".
+    """
+    count = n if count is None else count
+    value, lo, hi, reps = NAN, NAN, NAN, np.zeros(0)
+    if n > 0 and count >= max(1, min_n):
         value = float(statistic(np.arange(n)))
-        lo, hi = bootstrap_ci(statistic, n, seed=seed, n_boot=n_boot) if not math.isnan(value) else (NAN, NAN)
+        if not math.isnan(value) and n_boot > 0:
+            reps = bootstrap_replicates(statistic, n, seed=seed, n_boot=n_boot)
+            lo, hi = bias_corrected_interval(value, reps, bounds=metric.bounds)
     return MetricResult(
-        task=task, metric=metric.name, value=value, ci_low=lo, ci_high=hi, n=int(n),
+        task=task, metric=metric.name, value=value, ci_low=lo, ci_high=hi, n=int(count),
         higher_is_better=metric.higher_is_better, ideal=metric.ideal, protocol=protocol,
-        kind=metric.category,
+        kind=metric.category, direction=metric.direction, signed=metric.signed,
+        replicates=tuple(float(x) for x in reps),
     )

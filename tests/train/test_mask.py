@@ -22,14 +22,17 @@ def test_replace_spans_returns_placeholder_spans() -> None:
     assert [new[s:e] for s, e in spans] == [MASK_PLACEHOLDER, MASK_PLACEHOLDER]
 
 
-def test_bias_spans_prefer_the_records_annotations() -> None:
-    record = Record(response="The nurse said that she would come.", source="augmented",
-                    spans=[Span(start=20, end=23)])
-    assert bias_spans(record, load_taxonomy()) == [(20, 23)]
+def test_bias_spans_use_the_records_annotations_only_when_asked() -> None:
+    text = "The nurse said that Germans never relax."
+    record = Record(response=text, source="augmented", spans=[Span(start=20, end=len(text))])
+    assert bias_spans(record, load_taxonomy(), "annotations") == [(20, len(text))]
+    # by default: what a user with real data has, the lexicon (every attribute's group terms)
+    assert [text[s:e] for s, e in bias_spans(record, load_taxonomy())] == ["Germans"]
 
 
 def test_bias_spans_fall_back_to_the_lexicon() -> None:
     text = "The nurse said that she would call her mother."
     record = Record(response=text, source="augmented", bias_type="gender.association")
-    spans = bias_spans(record, load_taxonomy())
-    assert [text[s:e] for s, e in spans] == ["she", "her", "mother"]
+    for source in ("lexicon", "annotations"):
+        spans = bias_spans(record, load_taxonomy(), source)
+        assert [text[s:e] for s, e in spans] == ["she", "her", "mother"]

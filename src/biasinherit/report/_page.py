@@ -22,6 +22,10 @@ figure { margin: 0; flex: 0 1 540px; max-width: 100%; }
 .plots.wide figure { flex-basis: 100%; }
 figure img { max-width: 100%; border: 1px solid #eee; } figcaption { font-size: 0.85em; color: #555; }
 td.up { background: #fde0dd; } td.down { background: #e0f3db; }
+table.tests { table-layout: fixed; font-size: 0.8em; } table.tests th { font-size: 0.9em; overflow-wrap: anywhere; }
+table.tests td { padding: 3px 4px; } table.tests td.label { width: 24%; overflow-wrap: anywhere; }
+table.tests td.na { color: #999; font-size: 0.85em; } span.metric { color: #555; }
+figure svg { max-width: 100%; height: auto; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 """
 

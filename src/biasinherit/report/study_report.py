@@ -1,11 +1,12 @@
-"""``report.html`` of a study, rebuilt from its results table, audits and manifest.
+"""``report.html`` of a study, rebuilt from its tables (results, findings, summary, checks), the
+audits and the manifest.
 
-Sections: findings in sentences generated from the numbers; the Spearman correlation of bias with
-the ratio per task, metric and bias type; inheritance curves (bias against ratio, one line per
-bias type, CI bands); the mitigation comparison (bias and performance side by side); the
-misalignment measures per bias type and their Spearman correlation with inheritance; the config,
-versions and run time. "Bias" here is a metric's distance from its ideal value, so a rising
-curve always means more bias, whatever the metric's sign convention.
+Sections: findings written from the discoveries only (effects with intervals, signed toward the
+stereotype), with what was tested and not detected and what had no data; the table of ratio
+tests; inheritance curves; the mitigation tests, plots and health checks; the misalignment
+measures and their (exploratory) correlation with inheritance; the config, versions and stage
+times. Every statement about bias rising or falling comes from ``findings.csv``: a test with an
+interval over seeds and items and a Benjamini-Hochberg q-value.
 """
 
 from __future__ import annotations
@@ -17,181 +18,141 @@ from pathlib import Path
 from typing import Any
 
 from biasinherit.records import atomic_write
-from biasinherit.report._page import figure_html, fmt, page, png_base64, table_html
+from biasinherit.report._page import fmt, page, table_html
+from biasinherit.report.plots import curve_plot, mitigation_plot
 
-MITIGATION_ORDER = ["none", "token", "mask", "loss"]
-MEASURES_SHOWN = 8  # misalignment measures listed per bias type
-
-
-# ---- data helpers -------------------------------------------------------------------------
+MAX_MITIGATION_PLOTS = 12
+Q_LEVEL = 0.05
 
 
-def _bias_frame(frame: Any) -> Any:
-    bias = frame[frame["kind"] == "bias"].copy()
-    bias = bias[bias["value"].notna()]
-    bias["distance"] = (bias["value"].astype(float) - bias["ideal"].astype(float)).abs()
-    return bias
+# ---- wording ----------------------------------------------------------------------------------
 
 
-def _metric_order(frame: Any, kind: str) -> dict[str, list[str]]:
-    """task -> its metrics of ``kind`` in the order the task reports them."""
-    out: dict[str, list[str]] = {}
-    for row in frame[frame["kind"] == kind][["task", "metric"]].drop_duplicates().itertuples():
-        out.setdefault(row.task, []).append(row.metric)
+def _toward(row: Any) -> str:
+    if not row["signed"]:
+        return "more disparity between groups" if row["effect"] > 0 else "less disparity between groups"
+    return "toward the stereotype" if row["effect"] > 0 else "away from the stereotype"
+
+
+def _effect(row: Any) -> str:
+    return (f"{float(row['effect']):+.3f} [{float(row['ci_low']):+.3f}, {float(row['ci_high']):+.3f}], "
+            f"q={float(row['q_value']):.3g}")
+
+
+def _metric_label(row: Any) -> str:
+    return f"{row['task']} {row['metric']}"
+
+
+def findings_sentences(findings: Any, checks: list[dict[str, Any]], mask_note: str) -> list[str]:
+    """Sentences from the discoveries, and the lists of what was not detected or had no data."""
+    out: list[str] = []
+    if findings.empty:
+        return ["No tests: the study has no bias metric measured at two ratios or under a mitigation."]
+    n_tests = int((findings["status"] == "tested").sum())
+    n_disc = int(findings["discovery"].sum())
+    out.append(f"{n_tests} tests (Benjamini-Hochberg over all of them), {n_disc} discoveries at q ≤ {Q_LEVEL}. "
+               "Effects below are the change from ratio 0 to 1 (ratio tests) or mitigated minus unmitigated "
+               "(mitigation tests), with 95% intervals over seeds and items.")
+    ratio = findings[findings["comparison"] == "ratio"]
+    for bt in sorted(set(ratio["bias_type"])):
+        sub = ratio[ratio["bias_type"] == bt]
+        disc = sub[sub["discovery"]].sort_values("q_value")
+        tested = sub[sub["status"] == "tested"]
+        if len(disc):
+            parts = [f"{_metric_label(r)} {_toward(r)} ({_effect(r)})" for _, r in disc.iterrows()]
+            out.append(f"{bt}: inheritance detected on {len(disc)} of {len(tested)} tested bias metrics: "
+                       + "; ".join(parts) + ".")
+        else:
+            out.append(f"{bt}: no inheritance detected on the {len(tested)} tested bias metrics.")
+        no_data = sub[sub["status"] == "no data"]
+        if len(no_data):
+            out.append(f"{bt}: no data (too few valid outputs in some cell) for "
+                       + ", ".join(_metric_label(r) for _, r in no_data.iterrows()) + "; not tested.")
+    mit = findings[findings["comparison"].str.startswith("mitigation:")]
+    for comparison in sorted(set(mit["comparison"])):
+        name = comparison.split(":", 1)[1]
+        label = f"{name} ({mask_note})" if name == "mask" and mask_note else name
+        sub = mit[mit["comparison"] == comparison]
+        disc = sub[sub["discovery"]]
+        tested = sub[sub["status"] == "tested"]
+        lower = disc[disc["effect"] < 0]
+        higher = disc[disc["effect"] > 0]
+        text = f"Mitigation {label}: {len(tested)} tests against no mitigation at the same ratio and seed; "
+        if not len(disc):
+            text += "no change in bias detected."
+        else:
+            bits = []
+            if len(lower):
+                bits.append("less stereotyped on " + "; ".join(
+                    f"{r['bias_type']} {_metric_label(r)} ({_effect(r)})" for _, r in lower.iterrows()))
+            if len(higher):
+                bits.append("more on " + "; ".join(
+                    f"{r['bias_type']} {_metric_label(r)} ({_effect(r)})" for _, r in higher.iterrows()))
+            text += " and ".join(bits) + "."
+        out.append(text)
+        broken = [c for c in checks if c["mitigation"] == name and c["broken"]]
+        if broken:
+            out.append(f"Mitigation {name} breaks " + "; ".join(
+                f"{c['task']} at ratio {c['ratio']:g} ({', '.join(c['reasons'])})" for c in broken)
+                + ": its bias results there rest on too little output.")
     return out
 
 
-def _spearman(x: list[float], y: list[float]) -> tuple[float, float]:
-    from scipy.stats import spearmanr
-
-    pairs = [(a, b) for a, b in zip(x, y) if not (math.isnan(a) or math.isnan(b))]
-    if len(pairs) < 3 or len({b for _a, b in pairs}) < 2 or len({a for a, _b in pairs}) < 2:
-        return math.nan, math.nan
-    res = spearmanr([a for a, _ in pairs], [b for _, b in pairs])
-    return float(res.statistic), float(res.pvalue)
+# ---- sections -----------------------------------------------------------------------------------
 
 
-def ratio_trends(frame: Any) -> list[dict[str, Any]]:
-    """For each bias type, task and bias metric: Spearman rho of distance-from-ideal vs ratio
-    (no mitigation, mean over seeds), and the distance at the smallest and largest ratio."""
-    bias = _bias_frame(frame)
-    bias = bias[bias["mitigation"] == "none"]
-    grouped = bias.groupby(["bias_type", "task", "metric", "ratio"], sort=False)["distance"].mean().reset_index()
-    rows = []
-    for (bt, task, metric), g in grouped.groupby(["bias_type", "task", "metric"], sort=False):
-        g = g.sort_values("ratio")
-        rho, p = _spearman(g["ratio"].tolist(), g["distance"].tolist())
-        rows.append({"bias_type": bt, "task": task, "metric": metric, "rho": rho, "p": p,
-                     "start": float(g["distance"].iloc[0]), "end": float(g["distance"].iloc[-1]),
-                     "ratios": g["ratio"].tolist()})
-    return rows
-
-
-# ---- plots ----------------------------------------------------------------------------------
-
-
-def _curve_plot(frame: Any, task: str, metric: str) -> str | None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    data = frame[(frame["task"] == task) & (frame["metric"] == metric) & (frame["mitigation"] == "none")]
-    data = data[data["value"].notna()]
-    if data.empty:
-        return None
-    fig, ax = plt.subplots(figsize=(4.6, 3.0))
-    for bt, g in data.groupby("bias_type", sort=True):
-        g = g.groupby("ratio")[["value", "ci_low", "ci_high"]].mean().reset_index().sort_values("ratio")
-        line = ax.plot(g["ratio"], g["value"], marker="o", ms=3, lw=1.5, label=bt)[0]
-        if g["ci_low"].notna().all() and g["ci_high"].notna().all():
-            ax.fill_between(g["ratio"], g["ci_low"].astype(float), g["ci_high"].astype(float),
-                            color=line.get_color(), alpha=0.12, lw=0)
-    ideal = data["ideal"].dropna()
-    if not ideal.empty:
-        ax.axhline(float(ideal.iloc[0]), color="#888", ls="--", lw=1, label="ideal")
-    ax.set_xlabel("bias ratio (share of augmented data)")
-    ax.set_ylabel(metric)
-    ax.set_title(f"{task}: {metric}", fontsize=10)
-    ax.legend(fontsize=6.5, frameon=False, ncol=2)
-    return figure_html(png_base64(fig), f"{task} / {metric} against the bias ratio, one line per bias "
-                       "type, bands = bootstrap 95% CI (mean over seeds).")
-
-
-def _mitigation_plot(frame: Any, task: str, bias_metric: str, perf_metric: str | None,
-                     ratio: float) -> str | None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    sub = frame[(frame["task"] == task) & (frame["ratio"] == ratio)]
-    base = frame[(frame["task"] == task) & (frame["ratio"] == 0.0) & (frame["mitigation"] == "none")]
-    conds = [m for m in MITIGATION_ORDER if m in set(sub["mitigation"])]
-    if len(conds) < 2:
-        return None
-    types = sorted(set(sub["bias_type"]))
-    panels = [("bias: |value - ideal|", bias_metric, True)]
-    if perf_metric:
-        panels.append(("performance", perf_metric, False))
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 3.1), squeeze=False)
-    width = 0.8 / len(conds)
-    x = np.arange(len(types))
-    for ax, (label, metric, distance) in zip(axes[0], panels):
-        for k, cond in enumerate(conds):
-            vals = []
-            for bt in types:
-                v = sub[(sub["bias_type"] == bt) & (sub["mitigation"] == cond) & (sub["metric"] == metric)]["value"]
-                v = v.dropna().astype(float)
-                ideal = sub[sub["metric"] == metric]["ideal"].dropna()
-                val = float(v.mean()) if len(v) else math.nan
-                if distance and len(ideal):
-                    val = abs(val - float(ideal.iloc[0]))
-                vals.append(val)
-            ax.bar(x + (k - (len(conds) - 1) / 2) * width, vals, width, label=cond)
-        b = base[base["metric"] == metric]["value"].dropna().astype(float)
-        if len(b):
-            ideal = base[base["metric"] == metric]["ideal"].dropna()
-            bval = abs(float(b.mean()) - float(ideal.iloc[0])) if distance and len(ideal) else float(b.mean())
-            ax.axhline(bval, color="#444", ls="--", lw=1, label="ratio 0")
-        ax.set_xticks(x, [t.replace(".", ".\n") for t in types], fontsize=7)
-        ax.set_title(f"{label}: {metric}", fontsize=9)
-    axes[0][0].legend(fontsize=7, frameon=False)
-    fig.suptitle(f"{task} at ratio {ratio:g}", fontsize=10)
-    return figure_html(png_base64(fig), f"{task}: bias ({bias_metric}, distance from ideal) and "
-                       f"performance ({perf_metric or 'n/a'}) for each training condition at ratio "
-                       f"{ratio:g}; dashed = the ratio-0 model.")
-
-
-# ---- sections -------------------------------------------------------------------------------
-
-
-def _findings(trends: list[dict[str, Any]], frame: Any, mitigation_ratios: list[float],
-              correlations: list[dict[str, Any]]) -> list[str]:
-    sentences = []
-    by_type: dict[str, list[dict[str, Any]]] = {}
-    for t in trends:
-        by_type.setdefault(t["bias_type"], []).append(t)
-    for bt, ts in sorted(by_type.items()):
-        rising = sorted([t for t in ts if t["rho"] > 0 and t["end"] > t["start"]], key=lambda t: t["start"] - t["end"])
-        flat = [t for t in ts if not (t["rho"] > 0 and t["end"] > t["start"])]
-        if rising:
-            top = ", ".join(f"{t['task']} {t['metric']} ({fmt(t['start'])} → {fmt(t['end'])}, ρ={fmt(t['rho'], 2)})"
-                            for t in rising[:3])
-            sentences.append(f"{bt}: bias rises with the ratio on {len(rising)} of {len(ts)} bias metrics; "
-                             f"largest: {top}.")
-        else:
-            sentences.append(f"{bt}: no bias metric rises with the ratio.")
-        if flat and rising:
-            sentences.append(f"{bt}: no rise on {', '.join(sorted({t['task'] for t in flat} - {t['task'] for t in rising})) or 'other metrics of the same tasks'}.")
-    bias = _bias_frame(frame)
-    for ratio in mitigation_ratios:
-        sub = bias[bias["ratio"] == ratio]
-        none = sub[sub["mitigation"] == "none"].groupby(["bias_type", "task", "metric"])["distance"].mean()
-        for cond in [m for m in MITIGATION_ORDER[1:] if m in set(sub["mitigation"])]:
-            mit = sub[sub["mitigation"] == cond].groupby(["bias_type", "task", "metric"])["distance"].mean()
-            joined = none.to_frame("none").join(mit.to_frame("mit"), how="inner").dropna()
-            if joined.empty:
+def _tests_table(findings: Any) -> str:
+    """Signed effect of the ratio per task/metric (rows) and bias type (columns)."""
+    ratio = findings[findings["comparison"] == "ratio"]
+    if ratio.empty:
+        return "<p class='note'>No ratio tests.</p>"
+    types = sorted(set(ratio["bias_type"]))
+    keys = list(dict.fromkeys(zip(ratio["task"], ratio["metric"])))
+    lookup = {(r["bias_type"], r["task"], r["metric"]): r for _, r in ratio.iterrows()}
+    head = "".join(f"<th>{html.escape(t).replace('.', '.<wbr>')}</th>" for t in types)
+    out = ["<table class='tests'><tr><th>task / metric</th>", head, "</tr>"]
+    for task, metric in keys:
+        out.append(f"<tr><td class='label'>{html.escape(task)}<br><span class='metric'>{html.escape(metric)}"
+                   "</span></td>")
+        for bt in types:
+            r = lookup.get((bt, task, metric))
+            if r is None:
+                out.append("<td>–</td>")
                 continue
-            better = int((joined["mit"] < joined["none"] - 1e-9).sum())
-            sentences.append(f"At ratio {ratio:g}, the {cond} mitigation lowered bias on {better} of "
-                             f"{len(joined)} (bias type, metric) pairs (mean distance from ideal "
-                             f"{fmt(joined['none'].mean())} → {fmt(joined['mit'].mean())}).")
-        perf = frame[(frame["kind"] == "performance") & (frame["ratio"] == ratio)]
-        perf = perf[perf["higher_is_better"] == True]  # noqa: E712 (pandas comparison)
-        if not perf.empty:
-            means = perf.groupby("mitigation")["value"].mean()
-            if "none" in means:
-                parts = [f"{m} {fmt(means[m])}" for m in MITIGATION_ORDER if m in means]
-                sentences.append(f"Mean performance (accuracy-type metrics) at ratio {ratio:g}: " + ", ".join(parts) + ".")
-    strong = [c for c in correlations if not math.isnan(c["rho"]) and abs(c["rho"]) >= 0.8]
-    if strong:
-        best = max(strong, key=lambda c: abs(c["rho"]))
-        sentences.append(f"Misalignment: {best['measure']} tracks inheritance on {best['task']} {best['metric']} "
-                         f"across bias types (Spearman ρ={fmt(best['rho'], 2)}, p={fmt(best['p'], 3)}, "
-                         f"n={best['n']} bias types).")
-    return sentences
+            if r["status"] != "tested":
+                out.append(f"<td class='na' title='{html.escape(r['status'])}'>{html.escape(r['status'])}</td>")
+                continue
+            cls = ("up" if r["effect"] > 0 else "down") if r["discovery"] else ""
+            mark = "*" if r["discovery"] else ""
+            title = (f"95% CI [{float(r['ci_low']):+.3f}, {float(r['ci_high']):+.3f}], p={float(r['p_value']):.3g}, "
+                     f"q={float(r['q_value']):.3g}")
+            out.append(f"<td class='num {cls}' title='{html.escape(title)}'>{float(r['effect']):+.2f}{mark}</td>")
+        out.append("</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def _mitigation_table(findings: Any) -> str:
+    mit = findings[findings["comparison"].str.startswith("mitigation:") & findings["discovery"]]
+    if mit.empty:
+        return "<p class='note'>No mitigation changed a bias metric detectably.</p>"
+    rows = [[r["comparison"].split(":", 1)[1], r["bias_type"], r["task"], r["metric"], f"{r['ratio']:g}",
+             fmt(r["effect"]), f"[{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]", fmt(r["q_value"], 4)]
+            for _, r in mit.sort_values(["comparison", "bias_type", "task"]).iterrows()]
+    return table_html(["mitigation", "bias type", "task", "metric", "ratio", "effect", "95% CI", "q"], rows,
+                      numeric={5, 7})
+
+
+def _checks_table(checks: list[dict[str, Any]]) -> str:
+    if not checks:
+        return ""
+    rows = []
+    for c in checks:
+        shown = [f"{k} {fmt(v[0], 2)}→{fmt(v[1], 2)}" for k, v in c.items()
+                 if isinstance(v, (list, tuple)) and len(v) == 2 and k not in ("reasons",)]
+        rows.append([c["mitigation"], f"{c['ratio']:g}", c["task"], "; ".join(shown),
+                     "BROKEN: " + ", ".join(c["reasons"]) if c["broken"] else "ok"])
+    return table_html(["mitigation", "ratio", "task", "performance and health (none → mitigated)", "task"], rows)
 
 
 def _audit_measures(audits: dict[str, dict[str, Any]]) -> tuple[list[str], dict[str, dict[str, float]]]:
@@ -207,26 +168,29 @@ def _audit_measures(audits: dict[str, dict[str, Any]]) -> tuple[list[str], dict[
     return names, values
 
 
-def misalignment_correlations(frame: Any, audits: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Spearman rho across bias types between each misalignment measure and the inheritance
-    (change in distance from ideal at the largest ratio, no mitigation) of each bias metric."""
+def misalignment_correlations(summary: Any, audits: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Spearman rho across bias types between each misalignment measure and the signed
+    inheritance (unmitigated, largest ratio, mean over seeds) of each bias metric; q-values by
+    Benjamini-Hochberg over all of them (exploratory: a handful of bias types per correlation)."""
     from biasinherit.analysis.correlate import correlate_misalignment
+    from biasinherit.study.inference import bh_qvalues
 
     names, values = _audit_measures(audits)
-    bias = frame[(frame["kind"] == "bias") & (frame["mitigation"] == "none")]
+    bias = summary[(summary["kind"] == "bias") & (summary["mitigation"] == "none")]
     if bias.empty or not names:
         return []
     top = bias["ratio"].max()
-    inh = bias[bias["ratio"] == top].groupby(["bias_type", "task", "metric"])["bias_shift"].mean()
+    if top <= 0:
+        return []
     cells: dict[str, dict[str, Any]] = {bt: {name: values[name].get(bt) for name in names} for bt in audits}
     targets: list[str] = []
-    for (bt, task, metric), v in inh.items():
-        key = f"{task}|{metric}"
-        if bt in cells:
-            cells[bt][key] = float(v)
+    for _, r in bias[bias["ratio"] == top].iterrows():
+        key = f"{r['task']}|{r['metric']}"
+        if r["bias_type"] in cells and not math.isnan(float(r["inheritance"])):
+            cells[r["bias_type"]][key] = float(r["inheritance"]) * int(r["direction"] or 1)
             if key not in targets:
                 targets.append(key)
-    if not cells or not targets:
+    if not targets:
         return []
     rows = []
     for c in correlate_misalignment(list(cells.values()), names, targets):
@@ -234,106 +198,135 @@ def misalignment_correlations(frame: Any, audits: dict[str, dict[str, Any]]) -> 
         rows.append({"measure": c.measure, "task": task, "metric": metric,
                      "rho": math.nan if c.rho is None else c.rho,
                      "p": math.nan if c.p_value is None else c.p_value, "n": c.n})
+    for row, q in zip(rows, bh_qvalues([r["p"] for r in rows])):
+        row["q"] = q
     return rows
 
 
-def render_study_report(frame: Any, manifest: dict[str, Any], audits: dict[str, dict[str, Any]]) -> str:
+def _stage_table(manifest: dict[str, Any]) -> str:
+    stages = manifest.get("stages", {})
+    workers = manifest.get("config", {}).get("executor", {}).get("workers")
+    rows = []
+    for k, v in sorted(stages.items()):
+        note = "summed over the cells, which ran in parallel" if k in ("train", "evaluate") else "wall time"
+        rows.append([k, f"{v:.1f}", note])
+    seconds = manifest.get("seconds_last_run") or manifest.get("seconds")
+    head = (f"<p class='note'>Wall time of the last run: {fmt(seconds, 0)} s. Train and evaluate are "
+            f"summed over cells{'' if workers is None else f' ({workers} at a time)'}, so they exceed it.</p>")
+    return head + table_html(["stage", "seconds", ""], rows, numeric={1})
+
+
+# ---- the page -----------------------------------------------------------------------------------
+
+
+def _mask_note(config: dict[str, Any]) -> str:
+    if "mask" not in config.get("mitigation", {}).get("names", []):
+        return ""
+    source = config.get("model", {}).get("mask_source", "lexicon")
+    return ("oracle: the generator's annotated spans" if source == "annotations"
+            else "lexicon spans, what a user with real data has")
+
+
+def render_study_report(frame: Any, findings: Any, summary: Any, checks: list[dict[str, Any]],
+                        manifest: dict[str, Any], audits: dict[str, dict[str, Any]]) -> str:
     config = manifest.get("config", {})
     mitigation_ratios = list(config.get("mitigation", {}).get("ratios", []))
-    trends = ratio_trends(frame)
-    correlations = misalignment_correlations(frame, audits)
+    seeds = config.get("seeds", [])
     parts: list[str] = []
-    stages = manifest.get("stages", {})
-    total = sum(stages.values())
     parts.append(f"<p class='note'>Study <b>{html.escape(str(config.get('name', 'study')))}</b>, config hash "
-                 f"{html.escape(str(manifest.get('config_hash')))}, {len(frame)} result rows, "
-                 f"{len(manifest.get('cells', {}))} cells, compute time {total:.0f} s.</p>")
+                 f"{html.escape(str(manifest.get('config_hash')))}: {len(manifest.get('cells', {}))} cells, "
+                 f"{len(seeds)} training seed(s), {len(frame)} result rows. Every bias metric is signed so that "
+                 "a positive effect is toward the stereotype (for a disparity magnitude, more disparity).</p>")
 
     parts.append("<h2>Findings</h2><ul class='findings'>")
-    parts += [f"<li>{html.escape(s)}</li>" for s in _findings(trends, frame, mitigation_ratios, correlations)]
-    parts.append("</ul><p class='note'>Bias = a metric's distance from its ideal value; inheritance = "
-                 "the change relative to the ratio-0 model of the same seed.</p>")
+    parts += [f"<li>{html.escape(s)}</li>" for s in findings_sentences(findings, checks, _mask_note(config))]
+    correlations = misalignment_correlations(summary, audits)
+    survived = [c for c in correlations if not math.isnan(c["q"]) and c["q"] <= Q_LEVEL]
+    for c in survived:
+        parts.append(f"<li>Misalignment: {html.escape(c['measure'])} correlates with inheritance on "
+                     f"{html.escape(c['task'])} {html.escape(c['metric'])} across bias types (ρ={c['rho']:.2f}, "
+                     f"q={c['q']:.3g}, n={c['n']}).</li>")
+    if correlations and not survived:
+        parts.append(f"<li>Misalignment and inheritance: none of the {len(correlations)} correlations survives "
+                     "the false-discovery control (exploratory; each rests on a handful of bias types).</li>")
+    parts.append("</ul>")
 
-    parts.append("<h2>Does bias rise with the ratio?</h2><p class='note'>Spearman ρ of bias "
-                 "(distance from ideal) against the ratio, no mitigation; in brackets the bias at the "
-                 "smallest and largest ratio. Red: rises; green: falls.</p>")
-    types = sorted({t["bias_type"] for t in trends})
-    keys = sorted({(t["task"], t["metric"]) for t in trends})
-    lookup = {(t["bias_type"], t["task"], t["metric"]): t for t in trends}
-    rows, classes = [], []
-    for task, metric in keys:
-        row, cls = [task, metric], ["", ""]
-        for bt in types:
-            t = lookup.get((bt, task, metric))
-            if t is None:
-                row.append("–")
-                cls.append("")
-                continue
-            row.append(f"{fmt(t['rho'], 2)} ({fmt(t['start'], 2)}→{fmt(t['end'], 2)})")
-            cls.append("up" if t["rho"] > 0 and t["end"] > t["start"] else ("down" if t["rho"] < 0 else ""))
-        rows.append(row)
-        classes.append(cls)
-    parts.append(table_html(["task", "metric", *types], rows, classes=classes))
+    parts.append("<h2>Does bias rise with the ratio?</h2><p class='note'>Signed effect of the ratio (the "
+                 "change from ratio 0 to 1, slope with one intercept per seed). * and colour: a discovery "
+                 "(red: toward the stereotype or more disparity; green: away). Hover for the interval and "
+                 "q-value; all tests are in findings.csv.</p>")
+    parts.append(_tests_table(findings))
 
     parts.append("<h2>Inheritance curves</h2><div class='plots'>")
-    for task, metrics in _metric_order(frame, "bias").items():
-        for metric in metrics:
-            fig = _curve_plot(frame, task, metric)
-            if fig:
-                parts.append(fig)
+    for task, metric in dict.fromkeys(zip(summary[summary["kind"] == "bias"]["task"],
+                                          summary[summary["kind"] == "bias"]["metric"])):
+        fig = curve_plot(summary, task, metric)
+        if fig:
+            parts.append(fig)
     parts.append("</div>")
 
-    if mitigation_ratios:
-        parts.append("<h2>Mitigations</h2><div class='plots'>")
-        perf_order = _metric_order(frame, "performance")
-        for ratio in mitigation_ratios:
-            for task, metrics in _metric_order(frame, "bias").items():
-                fig = _mitigation_plot(frame, task, metrics[0], (perf_order.get(task) or [None])[0], ratio)
+    if mitigation_ratios and not findings.empty:
+        parts.append("<h2>Mitigations</h2>")
+        note = _mask_note(config)
+        if note:
+            parts.append(f"<p class='note'>The mask mitigation uses {html.escape(note)}.</p>")
+        parts.append(_mitigation_table(findings))
+        ratio = findings[(findings["comparison"] == "ratio") & findings["discovery"]]
+        shown = list(dict.fromkeys(zip(ratio["task"], ratio["metric"])))[:MAX_MITIGATION_PLOTS]
+        parts.append("<div class='plots'>")
+        for r in mitigation_ratios:
+            for task, metric in shown:
+                fig = mitigation_plot(summary, task, metric, float(r))
                 if fig:
                     parts.append(fig)
-        parts.append("</div>")
+        parts.append("</div><h3>Performance and task health</h3>")
+        parts.append(_checks_table(checks))
 
     parts.append("<h2>Misalignment and its correlation with inheritance</h2>")
     names, values = _audit_measures(audits)
     if names:
-        shown = names[:40]
         parts.append(table_html(["measure", *sorted(audits)],
-                                [[n, *(fmt(values[n].get(bt)) for bt in sorted(audits))] for n in shown],
+                                [[n, *(fmt(values[n].get(bt)) for bt in sorted(audits))] for n in names[:40]],
                                 numeric=set(range(1, len(audits) + 1))))
-        corr = sorted([c for c in correlations if not math.isnan(c["rho"])], key=lambda c: -abs(c["rho"]))[:25]
+        corr = sorted([c for c in correlations if not math.isnan(c["rho"])], key=lambda c: -abs(c["rho"]))[:20]
         if corr:
-            parts.append("<p class='note'>Strongest Spearman correlations across bias types between a "
-                         "misalignment measure and inheritance at the largest ratio (few bias types: read "
-                         "them as hints, not tests).</p>")
-            parts.append(table_html(["measure", "task", "metric", "ρ", "p", "n"],
-                                    [[c["measure"], c["task"], c["metric"], fmt(c["rho"], 2), fmt(c["p"], 3), c["n"]]
-                                     for c in corr], numeric={3, 4, 5}))
+            parts.append("<p class='note'>Exploratory: the strongest Spearman correlations across bias types "
+                         "between a misalignment measure and signed inheritance at the largest ratio, with "
+                         "Benjamini-Hochberg q over all of them.</p>")
+            parts.append(table_html(["measure", "task", "metric", "ρ", "p", "q", "n"],
+                                    [[c["measure"], c["task"], c["metric"], fmt(c["rho"], 2), fmt(c["p"], 3),
+                                      fmt(c["q"], 3), c["n"]] for c in corr], numeric={3, 4, 5, 6}))
     else:
         parts.append("<p class='note'>No audits were found for this run.</p>")
 
     parts.append("<h2>Run</h2>")
-    parts.append(table_html(["stage", "seconds"], [[k, f"{v:.1f}"] for k, v in sorted(stages.items())],
-                            numeric={1}))
+    parts.append(_stage_table(manifest))
     parts.append("<h3>Versions</h3>" + table_html(["package", "version"], sorted(manifest.get("versions", {}).items())))
     parts.append(f"<h3>Config</h3><pre>{html.escape(json.dumps(config, indent=2))}</pre>")
     return page(f"biasinherit study report: {config.get('name', 'study')}", "\n".join(parts))
 
 
 def write_report(run_dir: str | Path) -> Path:
-    """Rebuild ``RUN_DIR/report.html`` from ``results.parquet``, the audits and the manifest."""
+    """Rebuild ``RUN_DIR/report.html`` from the study's tables, audits and manifest."""
     import pandas as pd
 
     from biasinherit.errors import BiasInheritError
 
     run_dir = Path(run_dir)
-    table = run_dir / "results.parquet"
-    if not table.exists():
-        raise BiasInheritError("no results.parquet here: is this a study folder?", path=run_dir)
-    frame = pd.read_parquet(table)
+    needed = ("results.parquet", "findings.csv", "summary.csv")
+    for name in needed:
+        if not (run_dir / name).exists():
+            raise BiasInheritError(f"no {name} here: is this a finished study folder?", path=run_dir)
+    frame = pd.read_parquet(run_dir / "results.parquet")
+    findings = pd.read_csv(run_dir / "findings.csv")
+    findings["discovery"] = findings["discovery"].astype(bool)
+    summary = pd.read_csv(run_dir / "summary.csv")
+    checks_path = run_dir / "checks.json"
+    checks = json.loads(checks_path.read_text()) if checks_path.exists() else []
     manifest_path = run_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     audits = {p.stem: json.loads(p.read_text()) for p in sorted((run_dir / "audit").glob("*.json"))}
     out = run_dir / "report.html"
     with atomic_write(out) as fh:
-        fh.write(render_study_report(frame, manifest, audits))
+        fh.write(render_study_report(frame, findings, summary, checks, manifest, audits))
     return out

@@ -42,17 +42,53 @@ def write_result(run_dir: Path, cell: Cell, result: dict[str, Any]) -> None:
         json.dump(result, fh, indent=1)
 
 
+BaseSpec = str | dict[str, bytes] | None  # a model folder's path, or its files (for remote workers)
+_LOADED_BASES: dict[str, Any] = {}  # a worker keeps the base it loaded for the next cell
+
+
+def base_files(path: Path) -> dict[str, bytes]:
+    """A model folder as ``{file name: bytes}``, to send to a worker without the run folder."""
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir()) if p.is_file()}
+
+
+def _load_base(base: BaseSpec) -> Any:
+    import hashlib
+    import tempfile
+
+    from biasinherit.models import load_model
+    from biasinherit.train.trainer import TrainResult
+
+    if base is None:
+        return None
+    if isinstance(base, str):
+        key = base
+    else:
+        key = hashlib.sha256(b"".join(base[k] for k in sorted(base))).hexdigest()
+    if key not in _LOADED_BASES:
+        if isinstance(base, str):
+            loaded = load_model(base, device="cpu")
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                for name, data in base.items():
+                    (Path(tmp) / name).write_bytes(data)
+                loaded = load_model(tmp, device="cpu")
+        _LOADED_BASES.clear()
+        _LOADED_BASES[key] = TrainResult(loaded.model, loaded.tokenizer, loaded.metadata, [])
+    return _LOADED_BASES[key]
+
+
 def compute_cell(
     cell: Cell,
     config_data: dict[str, Any],
     original: list[Record],
     augmented: list[Record],
     *,
+    base: BaseSpec = None,
     model_dir: str | None = None,
     progress: Callable[[int, int, float], None] | None = None,
 ) -> dict[str, Any]:
-    """Mix, train and evaluate one cell in this process; nothing is written unless
-    ``model_dir`` asks for the trained model."""
+    """Mix, train (fine-tuning ``base`` when given) and evaluate one cell in this process;
+    nothing is written unless ``model_dir`` asks for the trained model."""
     import torch
 
     from biasinherit.mixing import mix_at_ratio
@@ -65,15 +101,16 @@ def compute_cell(
     t0 = time.perf_counter()
     mix = mix_at_ratio(original, [] if cell.is_baseline else augmented, ratio=cell.ratio,
                        size=config.mix.size, mode=config.mix.mode, seed=cell.seed)
+    pretrained = _load_base(base)
     timings["mix"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     trained = train_model(config.train_config(seed=cell.seed, mitigation=cell.mitigation), mix,
-                          progress=progress)
+                          progress=progress, base=pretrained)
     timings["train"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    rows = evaluate_trained(trained, config, seed=cell.seed)
+    rows, replicates = evaluate_trained(trained, config, seed=cell.seed)
     timings["evaluate"] = time.perf_counter() - t0
 
     if model_dir is not None:
@@ -86,6 +123,7 @@ def compute_cell(
     return {
         "cell": cell.to_dict(),
         "rows": rows,
+        "replicates": replicates,
         "n_train": len(mix),
         "n_augmented": sum(r.source == "augmented" for r in mix),
         "final_loss": trained.metadata.final_loss,

@@ -7,6 +7,7 @@ so a file only says what differs from the ``quick`` preset it starts from.
     [generator]   name, options (model, base_url, api_key_env, ...)
     bias_types, intensity, polarity, ratios, seeds
     [mix]         mode, size
+    [pretrain]    the tiny model's base: trained once on the original data, then fine-tuned per cell
     [model]       spec and training options (``TrainConfig`` fields but seed and mitigations)
     [mitigation]  names and the ratios they apply at
     [tasks]       names, limit
@@ -46,6 +47,15 @@ class GeneratorSection(_Section):
 class MixSection(_Section):
     mode: Literal["replace", "add"] = Field(default="replace", description="replace keeps the size; add keeps all originals")
     size: int | None = Field(default=None, description="training-set size in replace mode (default: all originals)")
+
+
+class PretrainSection(_Section):
+    enabled: bool = Field(default=True, description=(
+        "tiny models: train one base model on the original data first and fine-tune it in every cell (as the "
+        "paper fine-tunes a pretrained LLM); off: every cell trains from scratch. hf models are their own base"))
+    epochs: int = Field(default=4, ge=1, description="passes of the base over the original data")
+    seed: int = Field(default=0, description="the base's seed (one base for the whole study, like one pretrained LLM)")
+    batch_size: int = Field(default=8, ge=1, description="records per batch while pretraining")
 
 
 class MitigationSection(_Section):
@@ -99,6 +109,7 @@ class StudyConfig(_Section):
     ratios: list[float] = Field(default_factory=lambda: [0.0, 0.5, 1.0], description="bias ratios (share of augmented data)")
     seeds: list[int] = Field(default_factory=lambda: [0], description="seeds; each seed repeats the whole grid")
     mix: MixSection = Field(default_factory=MixSection)
+    pretrain: PretrainSection = Field(default_factory=PretrainSection)
     model: dict[str, Any] = Field(default_factory=lambda: {"model": "tiny"}, description="training options (TrainConfig fields)")
     mitigation: MitigationSection = Field(default_factory=MitigationSection)
     tasks: TasksSection = Field(default_factory=TasksSection)
@@ -157,6 +168,19 @@ class StudyConfig(_Section):
         from biasinherit.train.config import TrainConfig
 
         return TrainConfig(**self.model, seed=seed, mitigations=[] if mitigation == "none" else [mitigation])
+
+    @property
+    def uses_base(self) -> bool:
+        """Cells fine-tune one pretrained tiny base (hf models are pretrained already)."""
+        return self.pretrain.enabled and not str(self.model.get("model", "tiny")).startswith("hf:")
+
+    def pretrain_config(self) -> Any:
+        """The base's training options: the [model] shape, the [pretrain] schedule."""
+        from biasinherit.train.config import TrainConfig
+
+        shape = {k: v for k, v in self.model.items() if k in ("model", "vocab_size", "max_length", "device")}
+        return TrainConfig(**shape, seed=self.pretrain.seed, epochs=self.pretrain.epochs,
+                           batch_size=self.pretrain.batch_size)
 
 
 def config_hash(config: StudyConfig) -> str:

@@ -8,8 +8,11 @@ from typing import Any
 from biasinherit.study.config import StudyConfig
 
 
-def evaluate_trained(trained: Any, config: StudyConfig, *, seed: int) -> list[dict[str, Any]]:
-    """Rows ``task, metric, kind, value, ci_low, ci_high, n, higher_is_better, ideal``."""
+def evaluate_trained(trained: Any, config: StudyConfig, *, seed: int) -> tuple[list[dict[str, Any]],
+                                                                              dict[str, list[float | None]]]:
+    """Rows ``task, metric, kind, value, ci_low, ci_high, n, ...``, and each metric's bootstrap
+    replicates (``"task|metric" -> values``, 6 significant digits, NaN as None). Every cell
+    resamples the same items, so a study can pair replicates across cells."""
     from biasinherit.models.backend import HFBackend
     from biasinherit.tasks.base import EvalSettings
     from biasinherit.tasks.registry import resolve_tasks
@@ -24,10 +27,12 @@ def evaluate_trained(trained: Any, config: StudyConfig, *, seed: int) -> list[di
     settings = EvalSettings(seed=0, full=config.tasks.full, limit=config.tasks.limit)
     results, _seconds = run_tasks(backend, tasks, settings)
     rows = []
+    replicates: dict[str, list[float | None]] = {}
     for r in results:
         row = r.as_row()
         for key in ("value", "ci_low", "ci_high"):
             if isinstance(row[key], float) and math.isnan(row[key]):
                 row[key] = None
         rows.append(row)
-    return rows
+        replicates[f"{r.task}|{r.metric}"] = [None if math.isnan(x) else float(f"{x:.6g}") for x in r.replicates]
+    return rows, replicates

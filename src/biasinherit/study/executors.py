@@ -24,14 +24,15 @@ CellProgress = Callable[[Cell, int, int, float], None]
 
 def run_local(cells: Sequence[Cell], config_data: dict[str, Any], inputs: CellInputs, *,
               model_dir: Callable[[Cell], str | None], progress: CellProgress | None = None,
-              workers: int = 1) -> Iterator[tuple[Cell, dict[str, Any]]]:
+              workers: int = 1, base: Path | None = None) -> Iterator[tuple[Cell, dict[str, Any]]]:
     """Cells in this process (``workers=1``) or in a pool of worker processes; results come
-    back as each cell finishes."""
+    back as each cell finishes. ``base``: the model folder every cell fine-tunes."""
+    base_spec = None if base is None else str(base)
     if workers <= 1 or len(cells) <= 1:
         for cell in cells:
             original, augmented = inputs(cell)
             step = (lambda s, t, loss, c=cell: progress(c, s, t, loss)) if progress else None
-            yield cell, compute_cell(cell, config_data, original, augmented,
+            yield cell, compute_cell(cell, config_data, original, augmented, base=base_spec,
                                      model_dir=model_dir(cell), progress=step)
         return
     import multiprocessing
@@ -42,7 +43,7 @@ def run_local(cells: Sequence[Cell], config_data: dict[str, Any], inputs: CellIn
         pending = {}
         for cell in cells:
             original, augmented = inputs(cell)
-            future = pool.submit(compute_cell, cell, config_data, original, augmented,
+            future = pool.submit(compute_cell, cell, config_data, original, augmented, base=base_spec,
                                  model_dir=model_dir(cell))
             pending[future] = cell
         while pending:
@@ -91,15 +92,19 @@ def start_ray(address: str | None) -> bool:
 
 def run_ray(cells: Sequence[Cell], config_data: dict[str, Any], inputs: CellInputs, *,
             model_dir: Callable[[Cell], str | None], address: str | None = None,
-            threads: int = 1, progress: CellProgress | None = None,
+            threads: int = 1, progress: CellProgress | None = None, base: Path | None = None,
             ) -> Iterator[tuple[Cell, dict[str, Any]]]:
+    """One Ray task per cell; the base model travels as bytes (workers need no shared disk)."""
     import ray
+
+    from biasinherit.study.cell import base_files
 
     started = start_ray(address)
     try:
         remote = ray.remote(num_cpus=threads, num_gpus=1 if _needs_gpu(config_data) else 0,
                             max_retries=1)(compute_cell)
         config_ref = ray.put(config_data)
+        base_ref = None if base is None else ray.put(base_files(base))
         shared: dict[tuple[str, ...], Any] = {}
         pending: dict[Any, Cell] = {}
         for cell in cells:
@@ -110,7 +115,8 @@ def run_ray(cells: Sequence[Cell], config_data: dict[str, Any], inputs: CellInpu
             aug_key = ("aug", cell.bias_type)
             if aug_key not in shared:
                 shared[aug_key] = ray.put(augmented)
-            ref = remote.remote(cell, config_ref, shared[key], shared[aug_key], model_dir=model_dir(cell))
+            ref = remote.remote(cell, config_ref, shared[key], shared[aug_key], base=base_ref,
+                                model_dir=model_dir(cell))
             pending[ref] = cell
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)

@@ -1,9 +1,16 @@
-"""The tidy results table: one row per cell x task x metric, with inheritance.
+"""The study's tables.
 
-The ratio-0 baseline of each seed stands for every bias type at ratio 0. ``inheritance`` is a
-row's value minus the value of the same task and metric in the ratio-0 baseline of its seed
-(DESIGN §8); ``bias_shift`` is the change in distance from the metric's ideal value, positive
-when the cell is further from ideal than its baseline.
+``results``: one row per cell x task x metric (one training run each; ``ci_low``/``ci_high`` are
+the item-bootstrap interval of that run). The ratio-0 baseline of each seed stands for every
+bias type at ratio 0. ``inheritance`` is a row's value minus the value of the same task and
+metric in the ratio-0 baseline of its seed (DESIGN §8); ``signed_inheritance`` multiplies it by
+the metric's stereotype direction (positive: toward the stereotype, or more disparity for an
+unsigned metric); ``bias_shift`` is the change in distance from the metric's ideal value, the
+secondary view.
+
+``findings`` (the tests, :mod:`biasinherit.study.findings`), ``summary`` (each cell's value and
+inheritance over seeds, with seed + item intervals) and the mitigation health checks are written
+beside it.
 """
 
 from __future__ import annotations
@@ -17,8 +24,8 @@ from biasinherit.records import atomic_path
 from biasinherit.study.grid import BASELINE
 
 COLUMNS = [
-    "bias_type", "ratio", "mitigation", "seed", "task", "metric", "kind", "value", "ci_low",
-    "ci_high", "n", "higher_is_better", "ideal", "inheritance", "bias_shift",
+    "bias_type", "ratio", "mitigation", "seed", "task", "metric", "kind", "direction", "signed", "value",
+    "ci_low", "ci_high", "n", "higher_is_better", "ideal", "inheritance", "signed_inheritance", "bias_shift",
 ]
 
 
@@ -59,6 +66,8 @@ def build_table(results: Iterable[dict[str, Any]], bias_types: Sequence[str]) ->
         inheritance.append(float(r.value) - float(b))
         shift.append(_distance(r.value, r.ideal) - _distance(b, r.ideal))
     frame["inheritance"] = inheritance
+    frame["signed_inheritance"] = [i * d if d in (1, -1) else math.nan
+                                   for i, d in zip(inheritance, frame["direction"])]
     frame["bias_shift"] = shift
     extra = [c for c in frame.columns if c not in COLUMNS]
     frame = frame[COLUMNS + extra]
@@ -70,6 +79,15 @@ def write_table(frame: Any, run_dir: Path) -> None:
     with atomic_path(run_dir / "results.parquet") as tmp:
         frame.to_parquet(tmp, index=False)
     with atomic_path(run_dir / "results.csv") as tmp:
+        frame.to_csv(tmp, index=False)
+
+
+def write_csv(rows: Sequence[dict[str, Any]], path: Path, columns: Sequence[str] | None = None) -> None:
+    """A list of dicts as CSV, atomically."""
+    import pandas as pd
+
+    frame = pd.DataFrame(list(rows), columns=list(columns) if columns else None)
+    with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False)
 
 

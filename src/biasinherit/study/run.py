@@ -21,8 +21,8 @@ from biasinherit.study.cell import cell_dir, load_result, write_result
 from biasinherit.study.config import StudyConfig, config_hash
 from biasinherit.study.grid import Cell, build_grid
 from biasinherit.study.manifest import Manifest
-from biasinherit.study.results import build_table, write_table
-from biasinherit.study.shared import prepare_audit, prepare_augmented, prepare_original
+from biasinherit.study.results import build_table, write_csv, write_table
+from biasinherit.study.shared import prepare_audit, prepare_augmented, prepare_base, prepare_original
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,33 @@ def describe_grid(config: StudyConfig) -> dict[str, Any]:
     }
 
 
+def write_findings(config: StudyConfig, results: list[dict[str, Any]], run_dir: Path) -> None:
+    """``findings.csv`` (every test, BH over the family), ``summary.csv`` (values and inheritance
+    over seeds) and ``checks.json`` (mitigations' performance and task health)."""
+    import json
+
+    from biasinherit.records import atomic_write
+    from biasinherit.study.findings import (
+        FINDING_COLUMNS,
+        build_findings,
+        mitigation_checks,
+        summarise_cells,
+    )
+
+    mitigations = list(config.mitigation.names)
+    findings = build_findings(results, bias_types=config.bias_types, ratios=config.ratios,
+                              mitigations=mitigations, mitigation_ratios=config.mitigation.ratios)
+    write_csv(findings, run_dir / "findings.csv", FINDING_COLUMNS)
+    write_csv(summarise_cells(results, bias_types=config.bias_types), run_dir / "summary.csv")
+    checks = mitigation_checks(results, bias_types=config.bias_types, mitigations=mitigations,
+                               mitigation_ratios=config.mitigation.ratios)
+    with atomic_write(run_dir / "checks.json") as fh:
+        json.dump(checks, fh, indent=1, default=str)
+
+
 def _clear(run_dir: Path) -> None:
-    for name in ("cells", "data", "audit", "results.parquet", "results.csv", "report.html", "manifest.json"):
+    for name in ("cells", "data", "audit", "base", "results.parquet", "results.csv", "findings.csv", "summary.csv",
+                 "checks.json", "report.html", "manifest.json"):
         path = run_dir / name
         if path.is_dir():
             shutil.rmtree(path)
@@ -162,8 +187,22 @@ def run_study(
     # otherwise idle while worker processes train) and are joined before the report.
     from concurrent.futures import ThreadPoolExecutor
 
+    # import what both threads use before the audit thread starts: two threads importing a
+    # lazily initialised package (transformers) at once can see it half-initialised
+    import transformers  # noqa: F401
+    from transformers import GPT2LMHeadModel, PreTrainedTokenizerFast  # noqa: F401
+
+    if config.audit.enabled:
+        import sentence_transformers  # noqa: F401
     audit_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit")
     audit_job = audit_pool.submit(_run_audits, config, run_dir, original, augmented, progress)
+
+    # the base every cell fine-tunes: trained here once, while the audits use the other core
+    t0 = time.perf_counter()
+    if config.uses_base:
+        progress.stage("pretrain the base model")
+    base = prepare_base(config, run_dir, original)
+    manifest.add_stage_time("pretrain", time.perf_counter() - t0)
 
     # ---- the grid ------------------------------------------------------------------------
     cells = build_grid(config)
@@ -194,9 +233,10 @@ def run_study(
     one_at_a_time = config.executor.name == "local" and workers == 1
     if config.executor.name == "ray":
         stream = run_ray(todo, config_data, inputs, model_dir=model_dir, address=config.executor.address,
-                         threads=config.executor.threads)
+                         threads=config.executor.threads, base=base)
     else:
-        stream = run_local(todo, config_data, inputs, model_dir=model_dir, progress=step, workers=workers)
+        stream = run_local(todo, config_data, inputs, model_dir=model_dir, progress=step, workers=workers,
+                           base=base)
     if todo:
         if one_at_a_time:
             progress.cell_started(todo[0])
@@ -220,8 +260,10 @@ def run_study(
     audit_pool.shutdown()
     t0 = time.perf_counter()
     progress.stage("results table")
-    frame = build_table([results[c.key] for c in cells], config.bias_types)
+    ordered = [results[c.key] for c in cells]
+    frame = build_table(ordered, config.bias_types)
     write_table(frame, run_dir)
+    write_findings(config, ordered, run_dir)
     report_path = None
     if report:
         from biasinherit.report import write_report

@@ -1,5 +1,6 @@
 """Work shared by many cells, done once per study: the original data, one augmented set per
-bias type (enough for the largest ratio), and one misalignment audit per bias type.
+bias type (enough for the largest ratio), the pretrained base the cells fine-tune, and one
+misalignment audit per bias type.
 
 Every output is written by atomic rename, so a file that exists is complete and is reused when
 the study resumes.
@@ -29,6 +30,42 @@ def augmented_path(run_dir: Path, bias_type: str) -> Path:
 
 def audit_path(run_dir: Path, bias_type: str) -> Path:
     return run_dir / "audit" / f"{bias_type}.json"
+
+
+def base_path(run_dir: Path) -> Path:
+    return run_dir / "base"
+
+
+def prepare_base(config: StudyConfig, run_dir: Path, original: list[Record]) -> Path | None:
+    """The base model every cell fine-tunes (tiny models with ``[pretrain] enabled``): trained once
+    on the original data, kept in the run folder and in the cache (keyed by the data, the options
+    and the package versions), so another study on the same data reuses it. None: no base."""
+    if not config.uses_base:
+        return None
+    import hashlib
+    import shutil
+
+    from biasinherit.models.io import package_versions
+    from biasinherit.paths import cache_home
+    from biasinherit.train.trainer import records_hash, save_trained, train_model
+
+    target = base_path(run_dir)
+    if (target / "biasinherit_model.json").exists():
+        return target
+    train_config = config.pretrain_config()
+    key = hashlib.sha256(json.dumps({
+        "data": records_hash(original), "train": train_config.model_dump(mode="json"),
+        "versions": package_versions(),
+    }, sort_keys=True).encode()).hexdigest()[:20]
+    cached = cache_home() / "bases" / key
+    if not (cached / "biasinherit_model.json").exists():
+        log.info("pretraining the base model on %d original records", len(original))
+        save_trained(train_model(train_config, original), cached)
+    tmp = target.with_name(target.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(cached, tmp)
+    tmp.rename(target)
+    return target
 
 
 def prepare_original(config: StudyConfig, run_dir: Path) -> list[Record]:

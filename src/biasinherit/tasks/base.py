@@ -61,9 +61,11 @@ class Task(ABC):
         raise KeyError(f"task {self.name} declares no metric '{name}'")
 
     def result(self, name: str, statistic: Callable[[np.ndarray], float], n: int,
-               settings: EvalSettings, *, protocol: str = "builtin") -> MetricResult:
-        return measure(self.name, self.metric(name), statistic, n, seed=settings.seed,
-                       n_boot=settings.n_boot, protocol=protocol)
+               settings: EvalSettings, *, count: int | None = None, min_n: int = 1,
+               protocol: str = "builtin") -> MetricResult:
+        """``statistic`` over ``n`` resampling units (``count``: what the value rests on)."""
+        return measure(self.name, self.metric(name), statistic, n, count=count, min_n=min_n,
+                       seed=settings.seed, n_boot=settings.n_boot, protocol=protocol)
 
     def sample(self, items: list[Any], *, seed: int, full: bool) -> list[Any]:
         """A seeded sample of ``default_size`` items (all when ``full``), order kept stable."""

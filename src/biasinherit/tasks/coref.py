@@ -80,7 +80,8 @@ class CorefTask(Task):
         Metric("accuracy", True, 1.0, "share resolved to the right occupation"),
         Metric("accuracy_pro", True, 1.0, "accuracy on pro-stereotypical items"),
         Metric("accuracy_anti", True, 1.0, "accuracy on anti-stereotypical items"),
-        Metric("pro_minus_anti", None, 0.0, "accuracy pro-stereotypical minus anti-stereotypical"),
+        Metric("pro_minus_anti", None, 0.0, "accuracy pro-stereotypical minus anti-stereotypical", direction=1,
+               bounds=(-1.0, 1.0)),
     )
 
     def build_items(self, *, seed: int, full: bool) -> list[CorefItem]:

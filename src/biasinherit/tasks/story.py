@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from biasinherit.formats import context_of, story_prompt
-from biasinherit.metrics import Metric, MetricResult, mean
+from biasinherit.metrics import MIN_VALID_OUTPUTS, Metric, MetricResult, mean
 from biasinherit.tasks._world import world
 from biasinherit.tasks.base import EvalSettings, Task
 from biasinherit.tasks.registry import register_task
@@ -29,6 +29,7 @@ class StoryItem:
     women_share: float  # real-world share (BLS), the stereotype direction
     stereotype: str | None  # female | male | None
     sample: int
+    culture: str | None = None  # the culture the occupation is associated with, if any
 
 
 def story_gender(text: str) -> str | None:
@@ -57,26 +58,37 @@ class StoryTask(Task):
     name = "story"
     scoring = "generation"
     description = "gender and culture of generated stories about occupations"
-    default_size = 68
+    default_size = 104
     samples = (2, 5)  # stories per occupation: quick, full
     max_new_tokens = 40
     metrics = (
-        Metric("unparsed_share", False, 0.0, "share of stories with no gendered reference"),
-        Metric("female_share", None, 0.5, "share of gendered stories about a woman"),
+        Metric("unparsed_share", False, 0.0, "share of stories with no gendered reference", kind="health"),
+        Metric("female_share", None, 0.5, "share of gendered stories about a woman (men are the default group)",
+               direction=-1, bounds=(0.0, 1.0)),
         Metric("stereotype_consistency", None, 0.5,
-               "share of gendered stories whose gender is the occupation's stereotyped gender"),
+               "share of gendered stories whose gender is the occupation's stereotyped gender", direction=1,
+               bounds=(0.0, 1.0)),
         Metric("stereotype_correlation", None, 0.0,
-               "correlation of a story being about a woman with the occupation's share of women"),
-        Metric("culture_diversity", True, 1.0, "normalised entropy of the cultures named", kind="bias"),
-        Metric("perplexity", False, None, "per-word perplexity of the stories under the model (fluency proxy)"),
+               "correlation of a story being about a woman with the occupation's share of women", direction=1,
+               bounds=(-1.0, 1.0)),
+        Metric("culture_diversity", True, 1.0, "normalised entropy of the cultures named", kind="bias",
+               direction=-1, signed=False, bounds=(0.0, 1.0)),
+        Metric("default_culture_share", None, 0.1,
+               "share of culture mentions that name the default culture (American; parity: 1 of 10)",
+               kind="bias", direction=1, bounds=(0.0, 1.0)),
+        Metric("culture_consistency", None, 0.1,
+               "share of stories about a culture-associated occupation that name its associated culture",
+               kind="bias", direction=1, bounds=(0.0, 1.0)),
+        Metric("perplexity", False, None, "per-word perplexity of the stories under the model (fluency proxy)",
+               kind="health"),
     )
 
     def build_items(self, *, seed: int, full: bool) -> list[StoryItem]:
         w = world()
-        stereo = w.stereotyped_occupations()
-        items = [StoryItem(o.name, o.women_share, stereo.get(o.name), s)
+        stereo, cultures = w.stereotyped_occupations(), w.culture_occupations()
+        items = [StoryItem(o.name, o.women_share, stereo.get(o.name), s, cultures.get(o.name))
                  for s in range(self.samples[1] if full else self.samples[0])
-                 for o in w.taxonomy.occupations if full or o.name in stereo]
+                 for o in w.taxonomy.occupations if full or o.name in stereo or o.name in cultures]
         return self.sample(items, seed=seed, full=full)
 
     def evaluate(self, backend: object, items: Sequence[StoryItem], settings: EvalSettings) -> list[MetricResult]:
@@ -90,7 +102,13 @@ class StoryTask(Task):
         share = np.array([it.women_share for it in items])
         cultures = [story_cultures(t) for t in texts]
         n_cultures = len(world().cultures())
+        default = world().taxonomy.attribute("culture").representation_default
         n = len(items)
+        # per story: share of its culture mentions that are the default culture; whether a story
+        # about a culture-associated occupation names that culture (NaN: no culture named)
+        default_share = np.array([np.mean([c == default for c in cs]) if cs else np.nan for cs in cultures])
+        consistent_culture = np.array([float(it.culture in cs) if cs and it.culture else np.nan
+                                       for cs, it in zip(cultures, items)])
 
         def correlation(i: np.ndarray) -> float:
             f, s = female[i], share[i]
@@ -101,13 +119,19 @@ class StoryTask(Task):
 
         out = [
             self.result("unparsed_share", lambda i: mean(np.isnan(female[i]).astype(float)), n, settings),
-            self.result("female_share", lambda i: mean(female[i]), int((~np.isnan(female)).sum()), settings),
-            self.result("stereotype_consistency", lambda i: mean(consistent[i]),
-                        int((~np.isnan(consistent)).sum()), settings),
-            self.result("stereotype_correlation", correlation, n, settings),
+            self.result("female_share", lambda i: mean(female[i]), n, settings,
+                        count=int((~np.isnan(female)).sum()), min_n=MIN_VALID_OUTPUTS),
+            self.result("stereotype_consistency", lambda i: mean(consistent[i]), n, settings,
+                        count=int((~np.isnan(consistent)).sum()), min_n=MIN_VALID_OUTPUTS),
+            self.result("stereotype_correlation", correlation, n, settings,
+                        count=int((~np.isnan(female)).sum()), min_n=MIN_VALID_OUTPUTS),
             self.result("culture_diversity",
-                        lambda i: normalized_entropy([c for k in i for c in cultures[k]], n_cultures),
-                        sum(bool(c) for c in cultures), settings),
+                        lambda i: normalized_entropy([c for k in i for c in cultures[k]], n_cultures), n,
+                        settings, count=sum(bool(c) for c in cultures), min_n=MIN_VALID_OUTPUTS),
+            self.result("default_culture_share", lambda i: mean(default_share[i]), n, settings,
+                        count=int((~np.isnan(default_share)).sum()), min_n=MIN_VALID_OUTPUTS),
+            self.result("culture_consistency", lambda i: mean(consistent_culture[i]), n, settings,
+                        count=int((~np.isnan(consistent_culture)).sum()), min_n=MIN_VALID_OUTPUTS),
         ]
         if getattr(backend, "supports_loglikelihood", False):
             ok = [k for k, t in enumerate(texts) if t.strip()]

@@ -5,7 +5,7 @@ The CLI takes its help texts from these fields, so the two never drift apart.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -56,6 +56,9 @@ class TrainConfig(BaseModel):
         default=None, description="peak learning rate (default: 3e-3 tiny, 2e-4 LoRA, 5e-5 full fine-tuning)"
     )
     warmup_ratio: float = Field(default=0.05, description="share of steps with linear warm-up")
+    lr_schedule: Literal["linear", "constant"] = Field(
+        default="linear", description="after warm-up: linear decay to 0, or constant"
+    )
     weight_decay: float = Field(default=0.01, description="AdamW weight decay")
     max_grad_norm: float = Field(default=1.0, description="gradient clipping norm (0: off)")
     max_length: int = Field(default=256, description="tokens per sequence; longer ones are truncated")
@@ -79,6 +82,11 @@ class TrainConfig(BaseModel):
     )
     mask_replace_input: bool = Field(
         default=False, description="mask mitigation: also replace masked spans in the input by <|mask|>"
+    )
+    mask_source: Literal["lexicon", "annotations"] = Field(
+        default="lexicon",
+        description="mask mitigation: spans from the taxonomy lexicon (what a user with real data has), or the "
+        "records' annotated spans (the builtin injector's ground truth: an oracle)",
     )
     lambda_aug: float = Field(default=0.5, description="loss mitigation: weight of the augmented records' loss")
     mu_cf: float = Field(default=1.0, description="loss mitigation: weight of the counterfactual divergence")

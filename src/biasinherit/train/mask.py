@@ -2,8 +2,17 @@
 
 Tokens that overlap a bias-bearing span get label -100, so the model never learns to predict
 them from the augmented data; optionally the spans are also replaced in the input by a neutral
-placeholder token, so the model does not condition on them either. Spans come from the record
-(the generator's annotations) or, when a record has none, from the taxonomy lexicon.
+placeholder token, so the model does not condition on them either.
+
+Where the spans come from (``TrainConfig.mask_source``):
+
+- ``lexicon`` (the default): every group term the taxonomy lexicon finds (pronouns, names,
+  group nouns, nationality words, of every attribute). This is what a user with real
+  LLM-generated data has: no record says which of its words carry bias.
+- ``annotations``: the spans stored in the records, falling back to the lexicon where a record
+  has none. For the ``builtin`` generator these are the injector's ground truth (whole
+  stereotype claims included), so results with them are an **oracle** upper bound, and reports
+  name them so.
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ from typing import Any
 
 from biasinherit.records import Record
 
-__all__ = ["IGNORE_INDEX", "MASK_PLACEHOLDER", "bias_spans", "mask_labels", "replace_spans"]
+__all__ = ["IGNORE_INDEX", "MASK_PLACEHOLDER", "MASK_SOURCES", "bias_spans", "mask_labels", "replace_spans"]
 
 IGNORE_INDEX = -100
 MASK_PLACEHOLDER = "<|mask|>"
@@ -21,14 +30,15 @@ MASK_PLACEHOLDER = "<|mask|>"
 Spans = list[tuple[int, int]]
 
 
-def bias_spans(record: Record, taxonomy: Any) -> Spans:
+MASK_SOURCES = ("lexicon", "annotations")
+
+
+def bias_spans(record: Record, taxonomy: Any, source: str = "lexicon") -> Spans:
     """Character spans in ``record.response`` to mask, sorted and merged."""
-    if record.spans:
+    if source == "annotations" and record.spans:
         raw = [(s.start, s.end) for s in record.spans]
     else:
-        attribute = record.bias_type.split(".")[0] if record.bias_type else None
-        attributes = [attribute] if attribute in taxonomy.attributes else None
-        raw = [(start, end) for start, end, _ in taxonomy.find_terms(record.response, attributes)]
+        raw = [(start, end) for start, end, _ in taxonomy.find_terms(record.response, None)]
     return _merge(raw)
 
 

@@ -107,15 +107,18 @@ def _special_tokens(config: TrainConfig) -> list[str]:
     return tokens
 
 
+# every special token any mitigation needs is reserved in a tiny tokenizer, so one pretrained
+# base serves all training conditions
+_TINY_SPECIALS = [*tag_tokens(tag_original=True), MASK_PLACEHOLDER]
+
+
 def _build_tiny(config: TrainConfig, records: Sequence[Record]) -> _Built:
     from biasinherit.models.hf import pick_device
     from biasinherit.models.tiny import build_tiny_model, tiny_preset, train_tiny_tokenizer
 
     preset = tiny_preset(config.model)
     texts = (training_text(r.prompt, r.response) for r in records)
-    tokenizer = train_tiny_tokenizer(
-        texts, vocab_size=config.vocab_size, extra_special_tokens=_special_tokens(config)
-    )
+    tokenizer = train_tiny_tokenizer(texts, vocab_size=config.vocab_size, extra_special_tokens=_TINY_SPECIALS)
     device = pick_device(config.device)
     model = build_tiny_model(preset, tokenizer, seed=config.seed).to(device)
     framing = TextFraming(
@@ -124,6 +127,28 @@ def _build_tiny(config: TrainConfig, records: Sequence[Record]) -> _Built:
         max_length=min(config.max_length, preset.max_positions),
     )
     return _Built(model, tokenizer, framing, device, preset.name)
+
+
+def _build_from_base(config: TrainConfig, base: TrainResult) -> _Built:
+    """Fine-tune a copy of an already trained tiny model (the study's pretrained base)."""
+    import copy
+
+    from biasinherit.models.hf import pick_device
+
+    tokenizer = base.tokenizer
+    vocab = tokenizer.get_vocab()
+    missing = [t for t in _special_tokens(config) if t not in vocab]
+    if missing:
+        raise BiasInheritError(f"the base model's tokenizer lacks {', '.join(missing)}; "
+                               "pretrain it with this version of biasinherit", field="model")
+    device = pick_device(config.device)
+    model = copy.deepcopy(base.model).to(device)
+    framing = TextFraming(
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        max_length=min(config.max_length, model.config.n_positions),
+    )
+    return _Built(model, tokenizer, framing, device, f"{base.metadata.base_model}+pretrained")
 
 
 def _build_hf(config: TrainConfig) -> _Built:
@@ -191,7 +216,7 @@ def _encode(config: TrainConfig, records: Sequence[Record], built: _Built) -> li
         prefix = training_prefix(record, tag_original=config.tag_original) if "token" in mitigations else ""
         response, spans = record.response, []
         if "mask" in mitigations and augmented:
-            spans = bias_spans(record, taxonomy)
+            spans = bias_spans(record, taxonomy, config.mask_source)
             if config.mask_replace_input:
                 response, spans = replace_spans(response, spans)
         ids, labels, start = encode_example(
@@ -261,8 +286,12 @@ def train_model(
     data_path: str = "<records>",
     record_lines: Sequence[int] | None = None,
     progress: ProgressCallback | None = None,
+    base: TrainResult | None = None,
 ) -> TrainResult:
-    """Train on ``records`` as ``config`` says; nothing is written (see :func:`save_trained`)."""
+    """Train on ``records`` as ``config`` says; nothing is written (see :func:`save_trained`).
+
+    ``base``: a trained tiny model to fine-tune (a copy; the base is left as it is) instead of
+    building one from scratch; ``config.model`` must then be a tiny preset."""
     import torch
 
     if not records:
@@ -272,7 +301,13 @@ def train_model(
         if not any(r.source == "augmented" for r in records):
             log.warning("token mitigation: the mix has no augmented records; no tag will be learned")
     with _deterministic(config.seed, config.effective_num_threads()):
-        built = _build_hf(config) if config.is_hf else _build_tiny(config, records)
+        if base is not None:
+            if config.is_hf:
+                raise BiasInheritError("a pretrained base applies to tiny models; hf models are their own base",
+                                       field="model")
+            built = _build_from_base(config, base)
+        else:
+            built = _build_hf(config) if config.is_hf else _build_tiny(config, records)
         examples = _encode(config, records, built)
         model, device = built.model, built.device
         pad_id = built.tokenizer.pad_token_id
@@ -285,9 +320,13 @@ def train_model(
         steps_per_epoch = math.ceil(n_batches / config.grad_accum_steps)
         total_steps = epochs * steps_per_epoch
         warmup = max(1, round(config.warmup_ratio * total_steps))
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / max(1, total_steps - warmup)))
-        )
+        if config.lr_schedule == "constant":
+            def factor(s: int) -> float:
+                return min(1.0, (s + 1) / warmup)
+        else:
+            def factor(s: int) -> float:
+                return min((s + 1) / warmup, max(0.0, (total_steps - s) / max(1, total_steps - warmup)))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
         n_params = sum(p.numel() for p in params)
         log.info("training %s (%d trainable parameters) on %d records, %d steps", built.base_model,
                  n_params, len(examples), total_steps)

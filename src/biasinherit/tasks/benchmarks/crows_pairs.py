@@ -72,11 +72,14 @@ class CrowsPairsBenchmark(Task):
         self.protocol = protocol
         if protocol == "lm-eval":
             self.metrics = (
-                Metric("pct_stereotype", None, 0.5, "share with ll(sent_more) > ll(sent_less)"),
-                Metric("likelihood_diff", False, 0.0, "mean |ll(sent_more) - ll(sent_less)|"),
+                Metric("pct_stereotype", None, 0.5, "share with ll(sent_more) > ll(sent_less)", direction=1,
+                       bounds=(0.0, 1.0)),
+                Metric("likelihood_diff", False, 0.0, "mean |ll(sent_more) - ll(sent_less)|", direction=1,
+                       signed=False),
             )
         else:
-            self.metrics = (Metric("pct_stereotype", None, 0.5, "share preferring the stereotypical sentence"),)
+            self.metrics = (Metric("pct_stereotype", None, 0.5, "share preferring the stereotypical sentence",
+                                   direction=1, bounds=(0.0, 1.0)),)
 
     def load(self, path: str | Path) -> list[CrowsPair]:
         return load_crows_pairs(path)
@@ -109,7 +112,8 @@ class CrowsPairsBenchmark(Task):
         types = np.array([it.bias_type for it in items])
         for t in sorted(set(types)):
             sel = prefer[types == t]
-            metric = Metric(f"pct_stereotype_{t.replace('-', '_')}", None, 0.5, f"the same, {t} pairs")
+            metric = Metric(f"pct_stereotype_{t.replace('-', '_')}", None, 0.5, f"the same, {t} pairs", direction=1,
+                            bounds=(0.0, 1.0))
             out.append(measure(self.name, metric, lambda i, sel=sel: mean(sel[i]), len(sel),
                                seed=settings.seed, n_boot=settings.n_boot, protocol=self.protocol))
         return out
