@@ -38,6 +38,19 @@ def _progress_ui(con: Any) -> Any:
     return RichStudyProgress()
 
 
+def _check_data(cfg: Any, out: Path) -> None:
+    """Read a study's own data file once before the run folder is made, so a bad file leaves
+    nothing behind (a resumed run has its copy under data/ already)."""
+    from biasinherit.errors import BiasInheritError
+    from biasinherit.records import load_records
+    from biasinherit.study.shared import original_path
+
+    if cfg.data.path is None or original_path(out).exists():
+        return
+    if not load_records(cfg.data.path, columns=cfg.data.columns or None):
+        raise BiasInheritError("no records: nothing to study", path=cfg.data.path, field="data.path")
+
+
 def study(
     config: Annotated[Optional[Path], typer.Option(help="study config (TOML or YAML)")] = None,
     preset: Annotated[Optional[str], typer.Option(help="quick | paper (default: quick)")] = None,
@@ -80,12 +93,17 @@ def study(
                       f"{plan['n_training_runs']} training runs + evaluations; estimate: "
                       + (f"~{est / 60:.0f} min on 2 CPU cores" if est is not None else "depends on the model and hardware"))
         return
+    from biasinherit.outputs import check_output_folder
+    from biasinherit.study.lock import study_lock
     from biasinherit.study.run import open_run_dir
 
-    open_run_dir(cfg, out, force=force)  # refuse another config's folder before any output
-    ui = _progress_ui(con)
-    with ui.bar:
-        outcome = run_study(cfg, out, force=force, keep_models=keep_models, progress=ui)
+    check_output_folder(out, inputs=[config, cfg.data.path])
+    _check_data(cfg, out)
+    with study_lock(out):  # one study per folder: a second process is refused here
+        open_run_dir(cfg, out, force=force)  # refuse another config's folder before any output
+        ui = _progress_ui(con)
+        with ui.bar:
+            outcome = run_study(cfg, out, force=force, keep_models=keep_models, progress=ui)
     con.print(f"{outcome.cells_run} cells run, {outcome.cells_skipped} reused, "
               f"{outcome.table_rows} result rows in {outcome.seconds:.0f} s")
     if profile:
@@ -103,7 +121,9 @@ def study(
 def report(run_dir: Annotated[Path, typer.Argument(help="a study's run folder")]) -> None:
     """Rebuild RUN_DIR/report.html from its results table."""
     from biasinherit.report import write_report
+    from biasinherit.study.run_folder import check_run_folder
 
+    check_run_folder(run_dir)
     print(f"report: {write_report(run_dir)}")
 
 

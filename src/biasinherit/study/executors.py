@@ -38,7 +38,8 @@ def run_local(cells: Sequence[Cell], config_data: dict[str, Any], inputs: CellIn
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     # spawn, not fork: torch and tokenizers threads do not survive a fork
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
         pending = {}
         for cell in cells:
             original, augmented = inputs(cell)
@@ -49,6 +50,14 @@ def run_local(cells: Sequence[Cell], config_data: dict[str, Any], inputs: CellIn
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for future in done:
                 yield pending.pop(future), future.result()
+    except BaseException:
+        # Ctrl-C, an error, or the caller stopped: the workers' cells are abandoned (their
+        # results were never written), so stop them now rather than wait for them
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def _needs_gpu(config_data: dict[str, Any]) -> bool:
@@ -64,28 +73,143 @@ def _cluster_has_gpu() -> bool:
     return bool(ray.cluster_resources().get("GPU", 0))
 
 
+def _parse_address(address: str) -> tuple[str, int]:
+    host, sep, port = address.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise BiasInheritError(f"expected HOST:PORT (the address 'ray start --head' printed), got '{address}'",
+                               field="--address")
+    return host.strip("[]"), int(port)
+
+
+def _loopback_ip(host: str) -> str | None:
+    import ipaddress
+
+    if host == "localhost":
+        return "127.0.0.1"
+    try:
+        return host if ipaddress.ip_address(host).is_loopback else None
+    except ValueError:
+        return None
+
+
+def _refused(host: str, port: int) -> str | None:
+    """None when something listens at host:port, else why not (said at once: Ray itself would
+    retry for minutes)."""
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=5.0):
+            return None
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+
+
+def ray_token_available() -> bool:
+    """Is a Ray token on this machine (``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH``, or the file
+    ``ray start --head`` and ``ray get-auth-token --generate`` use, ``~/.ray/auth_token``)?"""
+    if os.environ.get("RAY_AUTH_TOKEN", "").strip():
+        return True
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH")
+    return Path(path or Path.home() / ".ray" / "auth_token").expanduser().is_file()
+
+
+def _connect(address: str, runtime_env: dict[str, Any]) -> None:
+    """Join the cluster at ``address`` as a driver (this machine must be one of its nodes).
+
+    Ray's token authentication: the head of a cluster started with a token checks it on every
+    connection, and a driver sends one only under ``RAY_AUTH_MODE=token``; with the token on
+    this machine and no mode chosen, token mode is used (a cluster without authentication
+    accepts it too). A loopback address stays on loopback: Ray would otherwise replace
+    127.0.0.1 by the machine's network address, where a head started with
+    ``--node-ip-address=127.0.0.1`` does not listen.
+    """
+    host, port = _parse_address(address)
+    if "RAY_AUTH_MODE" not in os.environ and ray_token_available():
+        import contextlib
+        import sys
+
+        os.environ["RAY_AUTH_MODE"] = "token"  # read when Ray is imported, before anything connects
+        if "ray" in sys.modules:  # imported earlier in this process: let its configuration see it
+            with contextlib.suppress(Exception):
+                from ray._raylet import Config
+
+                Config.initialize("")
+    import ray
+    import ray._private.ray_constants as ray_constants
+
+    options: dict[str, Any] = {}
+    loopback = _loopback_ip(host)
+    target = f"{host}:{port}"
+    why = _refused(loopback or host, port)
+    if why is None and loopback:
+        options["_node_ip_address"] = loopback
+        target = f"{loopback}:{port}"
+    elif why is not None and loopback:  # a head on the machine's address, reached as localhost
+        from ray._private.services import get_node_ip_address
+
+        machine = get_node_ip_address()
+        if _refused(machine, port) is None:
+            why, target = None, f"{machine}:{port}"
+    if why is not None:
+        raise BiasInheritError(f"cannot reach the Ray cluster at {address} ({why}): is 'ray start --head "
+                               f"--port {port}' running there?", field="--address")
+    import tempfile
+
+    saved_cluster = ray_constants.ENABLE_RAY_CLUSTER
+    saved_stderr = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        # Ray's core logs its connection retries straight to file descriptor 2: keep them
+        # for the diagnosis below instead of printing dozens of lines
+        os.dup2(captured.fileno(), 2)
+        try:
+            if "_node_ip_address" in options:
+                ray_constants.ENABLE_RAY_CLUSTER = False  # keep 127.0.0.1 as given
+            ray.init(address=target, runtime_env=runtime_env, log_to_driver=False,
+                     logging_level=logging.WARNING, **options)
+        except (ConnectionError, RuntimeError) as exc:
+            captured.seek(0)
+            log_text = captured.read().decode("utf-8", "replace")
+            raise BiasInheritError(_connect_failure(address, exc, log_text), field="--address") from None
+        finally:
+            ray_constants.ENABLE_RAY_CLUSTER = saved_cluster
+            os.dup2(saved_stderr, 2)
+            os.close(saved_stderr)
+
+
+def _connect_failure(address: str, exc: Exception, log_text: str) -> str:
+    if "InvalidAuthToken" in log_text or "Unauthenticated" in log_text or "token" in str(exc).lower():
+        if ray_token_available() and os.environ.get("RAY_AUTH_MODE", "").lower() == "token":
+            return (f"the Ray cluster at {address} refused this machine's token: use the head's "
+                    "~/.ray/auth_token (or RAY_AUTH_TOKEN)")
+        return (f"the Ray cluster at {address} requires a token: copy the head's ~/.ray/auth_token to this "
+                "machine (or export RAY_AUTH_TOKEN) and run again")
+    reason = " ".join(str(exc).split())[:200]
+    return f"cannot join the Ray cluster at {address} ({reason}); run the study on one of its nodes"
+
+
 def start_ray(address: str | None) -> bool:
     """Connect to ``address`` or start a local Ray kept on 127.0.0.1; True if started here."""
-    import ray
+    import sys
 
-    if ray.is_initialized():
+    if "ray" in sys.modules and sys.modules["ray"].is_initialized():
         return False
-    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     import biasinherit
 
     package_dir = str(Path(biasinherit.__file__).resolve().parent)
+    if address:
+        # workers elsewhere get this package's code shipped with the job
+        _connect(address, {"py_modules": [package_dir]})
+        return True
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    import ray
+
     try:
-        if address:
-            # workers elsewhere get this package's code shipped with the job
-            ray.init(address=address, runtime_env={"py_modules": [package_dir]},
-                     log_to_driver=False, logging_level=logging.WARNING)
-        else:
-            ray.init(address="local", _node_ip_address="127.0.0.1", include_dashboard=False,
-                     log_to_driver=False, logging_level=logging.WARNING,
-                     num_cpus=os.cpu_count() or 1)
+        ray.init(address="local", _node_ip_address="127.0.0.1", include_dashboard=False,
+                 log_to_driver=False, logging_level=logging.WARNING,
+                 num_cpus=os.cpu_count() or 1)
     except ConnectionError as exc:
-        raise BiasInheritError(f"cannot reach the Ray cluster at {address} ({exc})", field="--address") from None
+        raise BiasInheritError(f"cannot start a local Ray ({exc})", field="--executor") from None
     return True
 
 
