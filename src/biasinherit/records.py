@@ -230,7 +230,7 @@ def iter_json_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if not raw.strip():
                 continue
             if "\x00" in raw:
-                raise BiasInheritError("a NUL byte: this is not a text file", path=path, line=lineno)
+                raise BiasInheritError("a NUL byte: not a text file", path=path, line=lineno)
             try:
                 data = json.loads(raw)
             except json.JSONDecodeError as exc:

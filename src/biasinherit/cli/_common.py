@@ -63,13 +63,25 @@ def write_json(path: Path, data: object) -> None:
 
 
 def log_warnings_to_stderr() -> None:
-    """Library warnings (a request being retried, a skipped file) as plain lines on stderr,
-    whether or not stderr is a terminal."""
+    """Library warnings (a request being retried, a damaged cell redone) as plain lines on
+    stderr, whether or not stderr is a terminal."""
     import logging
+    import sys
+
+    class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+        """Writes to whatever ``sys.stderr`` is at the time (a caller may have redirected it)."""
+
+        @property  # type: ignore[override]
+        def stream(self) -> Any:
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, value: Any) -> None:
+            pass
 
     root = logging.getLogger("biasinherit")
     if not any(getattr(h, "_biasinherit_cli", False) for h in root.handlers):
-        handler = logging.StreamHandler()
+        handler = _Stderr()
         handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
         handler._biasinherit_cli = True  # type: ignore[attr-defined]
         root.addHandler(handler)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from biasinherit.cli._common import console
+from biasinherit.cli._common import console, log_warnings_to_stderr
 
 
 def _progress_ui(con: Any) -> Any:
@@ -99,6 +99,11 @@ def study(
 
     check_output_folder(out, inputs=[config, cfg.data.path])
     _check_data(cfg, out)
+    if cfg.executor.name == "ray" and cfg.executor.address:
+        from biasinherit.study.executors import check_ray_address
+
+        check_ray_address(cfg.executor.address)
+    log_warnings_to_stderr()
     with study_lock(out):  # one study per folder: a second process is refused here
         open_run_dir(cfg, out, force=force)  # refuse another config's folder before any output
         ui = _progress_ui(con)

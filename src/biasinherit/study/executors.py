@@ -5,6 +5,7 @@ results are identical; the driver writes every result file.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -104,6 +105,26 @@ def _refused(host: str, port: int) -> str | None:
         return exc.strerror or type(exc).__name__
 
 
+def check_ray_address(address: str) -> None:
+    """Refuse a malformed address, or one where nothing listens, before any work (Ray itself
+    would retry for minutes)."""
+    host, port = _parse_address(address)
+    loopback = _loopback_ip(host)
+    why = _refused(loopback or host, port)
+    if why is not None and loopback:  # a head on the machine's address answers there
+        import socket
+
+        with contextlib.suppress(OSError):
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outgoing address
+                machine = s.getsockname()[0]
+            if not machine.startswith("127.") and _refused(machine, port) is None:
+                why = None
+    if why is not None:
+        raise BiasInheritError(f"cannot reach the Ray cluster at {address} ({why}): is 'ray start --head "
+                               f"--port {port}' running there?", field="--address")
+
+
 def ray_token_available() -> bool:
     """Is a Ray token on this machine (``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH``, or the file
     ``ray start --head`` and ``ray get-auth-token --generate`` use, ``~/.ray/auth_token``)?"""
@@ -125,7 +146,6 @@ def _connect(address: str, runtime_env: dict[str, Any]) -> None:
     """
     host, port = _parse_address(address)
     if "RAY_AUTH_MODE" not in os.environ and ray_token_available():
-        import contextlib
         import sys
 
         os.environ["RAY_AUTH_MODE"] = "token"  # read when Ray is imported, before anything connects
