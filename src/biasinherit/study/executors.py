@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,14 +40,21 @@ def run_local(cells: Sequence[Cell], config_data: dict[str, Any], inputs: CellIn
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     # spawn, not fork: torch and tokenizers threads do not survive a fork
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_ignore_interrupts)
     try:
         pending = {}
-        for cell in cells:
-            original, augmented = inputs(cell)
-            future = pool.submit(compute_cell, cell, config_data, original, augmented,
-                                 model_dir=model_dir(cell))
-            pending[future] = cell
+        # the workers start on the first submit: started with Ctrl-C ignored (a disposition a
+        # new process keeps), one still importing when Ctrl-C comes prints no traceback
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            for cell in cells:
+                original, augmented = inputs(cell)
+                future = pool.submit(compute_cell, cell, config_data, original, augmented,
+                                     model_dir=model_dir(cell))
+                pending[future] = cell
+        finally:
+            signal.signal(signal.SIGINT, previous)
         while pending:
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for future in done:
@@ -54,11 +62,19 @@ def run_local(cells: Sequence[Cell], config_data: dict[str, Any], inputs: CellIn
     except BaseException:
         # Ctrl-C, an error, or the caller stopped: the workers' cells are abandoned (their
         # results were never written), so stop them now rather than wait for them
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        for process in processes:
             process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.join(timeout=10)
+        pool.shutdown(wait=True, cancel_futures=True)  # quick now; releases the pool's semaphores
         raise
     pool.shutdown()
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the driver, which stops them (a terminal sends it to them too)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _needs_gpu(config_data: dict[str, Any]) -> bool:
