@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from biasinherit.errors import BiasInheritError
 from biasinherit.study.lock import LOCK_FILE, study_lock
 
 LONG_STUDY = """
