@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -99,12 +100,18 @@ def study(
 
     check_output_folder(out, inputs=[config, cfg.data.path])
     _check_data(cfg, out)
-    if cfg.executor.name == "ray" and cfg.executor.address:
-        from biasinherit.study.executors import check_ray_address
-
-        check_ray_address(cfg.executor.address)
     log_warnings_to_stderr()
-    with study_lock(out):  # one study per folder: a second process is refused here
+    with contextlib.ExitStack() as held:
+        if out.is_dir():  # a busy folder is refused before a Ray is started or joined
+            held.enter_context(study_lock(out))
+        if cfg.executor.name == "ray":
+            from biasinherit.study.executors import check_ray_address, start_ray
+
+            if cfg.executor.address:
+                check_ray_address(cfg.executor.address)
+            if start_ray(cfg.executor.address):  # a refused cluster is said before any work
+                held.callback(__import__("ray").shutdown)
+        held.enter_context(study_lock(out))  # one study per folder (re-entrant; makes a new folder)
         open_run_dir(cfg, out, force=force)  # refuse another config's folder before any output
         ui = _progress_ui(con)
         with ui.bar:
