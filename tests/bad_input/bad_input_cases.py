@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from conftest import Workspace, run_in_process, snapshot
+from bad_input_support import Workspace, run_in_process, snapshot
 
 HUGE = "99999999999999999999"
 

@@ -79,7 +79,7 @@ def test_a_record_read_is_written_back_unchanged(mapping: dict) -> None:  # type
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(original=jsonl_lines, augmented=jsonl_lines, ratio=st.sampled_from(["0", "0.5", "1"]))
 def test_mix_on_generated_files_is_a_file_or_one_line(original: bytes, augmented: bytes, ratio: str) -> None:
-    from conftest import run_in_process
+    from bad_input_support import run_in_process
 
     with tempfile.TemporaryDirectory() as tmp:
         orig, aug, out = Path(tmp) / "o.jsonl", Path(tmp) / "a.jsonl", Path(tmp) / "m.jsonl"
