@@ -121,24 +121,47 @@ def _refused(host: str, port: int) -> str | None:
         return exc.strerror or type(exc).__name__
 
 
-def check_ray_address(address: str) -> None:
-    """Refuse a malformed address, or one where nothing listens, before any work (Ray itself
-    would retry for minutes)."""
+def _machine_address() -> str | None:
+    """This machine's outgoing network address (what Ray calls the node's address)."""
+    import socket
+
+    with contextlib.suppress(OSError):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outgoing address
+            address = str(s.getsockname()[0])
+            return None if address.startswith("127.") else address
+    return None
+
+
+def _route(address: str) -> tuple[str, str | None]:
+    """``(address to join, loopback node address or None)``, or a one-line error when nothing
+    listens (Ray itself would retry for minutes).
+
+    Ray replaces 127.0.0.1 and localhost by the machine's address. That is right for a head on
+    the machine's address (it listens on every interface), wrong for a head kept on loopback
+    (``--node-ip-address=127.0.0.1``), which only loopback reaches: then the loopback address
+    is kept, and this process joins as a node on it.
+    """
     host, port = _parse_address(address)
     loopback = _loopback_ip(host)
-    why = _refused(loopback or host, port)
-    if why is not None and loopback:  # a head on the machine's address answers there
-        import socket
+    if loopback is None:
+        why = _refused(host, port)
+        if why is None:
+            return f"{host}:{port}", None
+    else:
+        machine = _machine_address()
+        if host in ("127.0.0.1", "localhost") and machine and _refused(machine, port) is None:
+            return f"{machine}:{port}", None
+        why = _refused(loopback, port)
+        if why is None:
+            return f"{loopback}:{port}", loopback
+    raise BiasInheritError(f"cannot reach the Ray cluster at {address} ({why}): is 'ray start --head "
+                           f"--port {port}' running there?", field="--address")
 
-        with contextlib.suppress(OSError):
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                s.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outgoing address
-                machine = s.getsockname()[0]
-            if not machine.startswith("127.") and _refused(machine, port) is None:
-                why = None
-    if why is not None:
-        raise BiasInheritError(f"cannot reach the Ray cluster at {address} ({why}): is 'ray start --head "
-                               f"--port {port}' running there?", field="--address")
+
+def check_ray_address(address: str) -> None:
+    """Refuse a malformed address, or one where nothing listens, before any work."""
+    _route(address)
 
 
 def ray_token_available() -> bool:
@@ -160,7 +183,6 @@ def _connect(address: str, runtime_env: dict[str, Any]) -> None:
     127.0.0.1 by the machine's network address, where a head started with
     ``--node-ip-address=127.0.0.1`` does not listen.
     """
-    host, port = _parse_address(address)
     if "RAY_AUTH_MODE" not in os.environ and ray_token_available():
         import sys
 
@@ -173,22 +195,8 @@ def _connect(address: str, runtime_env: dict[str, Any]) -> None:
     import ray
     import ray._private.ray_constants as ray_constants
 
-    options: dict[str, Any] = {}
-    loopback = _loopback_ip(host)
-    target = f"{host}:{port}"
-    why = _refused(loopback or host, port)
-    if why is None and loopback:
-        options["_node_ip_address"] = loopback
-        target = f"{loopback}:{port}"
-    elif why is not None and loopback:  # a head on the machine's address, reached as localhost
-        from ray._private.services import get_node_ip_address
-
-        machine = get_node_ip_address()
-        if _refused(machine, port) is None:
-            why, target = None, f"{machine}:{port}"
-    if why is not None:
-        raise BiasInheritError(f"cannot reach the Ray cluster at {address} ({why}): is 'ray start --head "
-                               f"--port {port}' running there?", field="--address")
+    target, node_ip = _route(address)
+    options: dict[str, Any] = {"_node_ip_address": node_ip} if node_ip else {}
     import tempfile
 
     saved_cluster = ray_constants.ENABLE_RAY_CLUSTER
