@@ -68,6 +68,8 @@ def check_output_file(path: str | Path, *, inputs: Iterable[str | Path | None] =
     _check_name(path, field)
     if path.is_dir():
         raise BiasInheritError("is a folder; give a file name", path=path, field=field)
+    if path.exists() and not path.is_file():  # a device, a pipe: renaming onto it would replace it
+        raise BiasInheritError("is not a regular file (a device or a pipe); give a file name", path=path, field=field)
     _not_an_input(path, inputs, field)
     folder = path.parent if path.parent.is_dir() else _nearest_folder(path, field)
     _probe(folder, path, field)

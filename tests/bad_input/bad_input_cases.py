@@ -60,6 +60,7 @@ CASES: list[Case] = [
         ("out-parent-is-file", "--out {file}/corpus.jsonl", "is a file"),
         ("out-unwritable", "--out {unwritable}/corpus.jsonl", "cannot write"),
         ("out-name-too-long", "--out {ws}/" + "n" * 300 + ".jsonl", "longer than"),
+        ("out-is-a-device", "--out /dev/null", "not a regular file"),
         ("unknown-option", "--sise 10 " + OUT, "--sise"),
     ),
     # ---- generate ------------------------------------------------------------------------
@@ -185,6 +186,8 @@ CASES: list[Case] = [
         ("model-corrupt-config", "--model {corrupt_config} " + OUT_DIR, "config.json"),
         ("model-no-tokenizer", "--model {no_tokenizer} " + OUT_DIR, "tokenizer"),
         ("model-openai-empty", "--model openai: " + OUT_DIR, "model name"),
+        ("model-openai-refused", "--model openai:m --tasks story --base-url http://127.0.0.1:{free_port}/v1 "
+         + OUT_DIR, "refused", 15.0),
         ("benchmark-missing-local", "--model {model} --benchmark crows_pairs=nope.csv " + OUT_DIR, "not found",
          10.0),
         ("benchmark-binary", "--model {model} --benchmark crows_pairs={binary_csv} " + OUT_DIR, "UTF-8"),
@@ -236,6 +239,7 @@ CASES: list[Case] = [
         ("config-unknown-suffix", "--config {study_suffix} " + OUT_DIR, ".toml"),
         ("data-binary", "--config {study_binary_data} " + OUT_DIR, "text"),
         ("data-empty", "--config {study_empty_data} " + OUT_DIR, "no records"),
+        ("model-folder-missing", "--config {study_missing_model} " + OUT_DIR, "not found"),
         ("preset-unknown", "--preset papper " + OUT_DIR, "papper"),
         ("executor-unknown", "--config {study} --executor slurm " + OUT_DIR, "executor"),
         ("address-without-ray", "--config {study} --address 127.0.0.1:1 " + OUT_DIR, "--executor ray"),

@@ -169,6 +169,8 @@ def _study_library(root: Path, records: dict[str, Path]) -> dict[str, Path]:
             "corpus_size = 40", f'path = "{records["binary"]}"')),
         "study_empty_data": _write(root / "empty_data.toml", MICRO_STUDY.replace(
             "corpus_size = 40", f'path = "{records["empty"]}"')),
+        "study_missing_model": _write(root / "missing_model.toml", MICRO_STUDY.replace(
+            'model = "tiny-xs"', 'model = "hf:./no-such-model"')),
     }
     damaged = root / "damaged_run"
     damaged.mkdir(parents=True)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from biasinherit.cli._common import console, parse_mapping, seed_option
+from biasinherit.cli._common import console, log_warnings_to_stderr, parse_mapping, seed_option
 from biasinherit.limits import MAX_BATCH, MAX_THREADS
 
 
@@ -47,6 +47,7 @@ def evaluate(
     check_model_spec(model)
     local_model = model.removeprefix("hf:") if not model.startswith("openai:") else None
     check_output_folder(out, inputs=[local_model, *benchmarks.values()], files=["results.csv", "results.json"])
+    log_warnings_to_stderr()  # retries of an openai: model are said as they happen
     config = EvaluateConfig(
         model=model, tasks=tasks, benchmarks=benchmarks,
         protocol=protocol, out=out, limit=limit, full=full, seed=seed, n_boot=n_boot,

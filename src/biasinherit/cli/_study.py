@@ -40,12 +40,17 @@ def _progress_ui(con: Any) -> Any:
 
 
 def _check_data(cfg: Any, out: Path) -> None:
-    """Read a study's own data file once before the run folder is made, so a bad file leaves
-    nothing behind (a resumed run has its copy under data/ already)."""
+    """Check a study's model folder and read its own data file once before the run folder is
+    made, so a bad input leaves nothing behind (a resumed run has its data under data/)."""
     from biasinherit.errors import BiasInheritError
     from biasinherit.records import load_records
     from biasinherit.study.shared import original_path
 
+    model = str(cfg.model.get("model", "tiny"))
+    if model.startswith("hf:"):
+        from biasinherit.models.check import check_model_spec
+
+        check_model_spec(model, field="model.model", allow_openai=False)
     if cfg.data.path is None or original_path(out).exists():
         return
     if not load_records(cfg.data.path, columns=cfg.data.columns or None):

@@ -33,6 +33,7 @@ class OpenAIBackend:
         self.name = f"openai:{model}"
         self.client = OpenAIGenerator(model=model, base_url=base_url, api_key_env=api_key_env,
                                       concurrency=concurrency, on_unparseable="raw")
+        self.client._check_local_server()  # a local server that is not running: said before any task
 
     def loglikelihood(self, pairs: Sequence[tuple[str, str]], *, harness_framing: bool = False,
                       progress: ProgressCallback | None = None, task: str = "?") -> list[float]:
