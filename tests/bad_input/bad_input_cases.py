@@ -236,6 +236,7 @@ CASES: list[Case] = [
         ("config-corpus-huge", "--config {study_huge} " + OUT_DIR, "corpus_size"),
         ("config-seed-negative", "--config {study_bad_seed} " + OUT_DIR, "seeds"),
         ("config-yaml-not-a-mapping", "--config {study_yaml_list} " + OUT_DIR, "mapping"),
+        ("config-wrong-type", "--config {study_wrong_type} " + OUT_DIR, "ratios"),
         ("config-unknown-suffix", "--config {study_suffix} " + OUT_DIR, ".toml"),
         ("data-binary", "--config {study_binary_data} " + OUT_DIR, "text"),
         ("data-empty", "--config {study_empty_data} " + OUT_DIR, "no records"),

@@ -164,6 +164,7 @@ def _study_library(root: Path, records: dict[str, Path]) -> dict[str, Path]:
         "study_bad_seed": _write(root / "seed.toml", MICRO_STUDY.replace('ratios = [0.0, 1.0]',
                                                                           'ratios = [0.0, 1.0]\nseeds = [-1]')),
         "study_yaml_list": _write(root / "list.yaml", "- a\n- b\n"),
+        "study_wrong_type": _write(root / "wrong_type.yaml", "ratios: half\n"),
         "study_suffix": _write(root / "study.ini", "[x]\n"),
         "study_binary_data": _write(root / "binary_data.toml", MICRO_STUDY.replace(
             "corpus_size = 40", f'path = "{records["binary"]}"')),

@@ -19,6 +19,7 @@ def test_every_command_is_in_the_table() -> None:
     from biasinherit.cli import app
 
     registered = {c.name or c.callback.__name__ for c in app.registered_commands}  # type: ignore[union-attr]
+    registered |= {g.name or g.typer_instance.info.name for g in app.registered_groups}  # command groups
     covered = {c.command for c in CASES}
     assert set(COMMANDS) <= registered
     assert registered <= covered, f"commands without bad-input rows: {sorted(registered - covered)}"

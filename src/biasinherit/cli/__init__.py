@@ -16,8 +16,10 @@ import typer
 from biasinherit.errors import EXIT_USER_ERROR, BiasInheritError
 
 EXIT_INTERRUPTED = 130
+# what the machine can refuse after the checks passed (a full disk, permissions changed
+# meanwhile); a missing file or a folder mix-up is checked before work, and stays a bug after
 USER_OS_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENAMETOOLONG,
-                  errno.EISDIR, errno.ENOTDIR, errno.EEXIST, errno.ENOENT, errno.EMFILE}
+                  errno.EMFILE}
 
 app = typer.Typer(
     name="biasinherit",

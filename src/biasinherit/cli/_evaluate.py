@@ -33,7 +33,6 @@ def evaluate(
 ) -> None:
     """Evaluate a model on the bias tasks; writes a tidy results table and prints it."""
     from biasinherit.errors import BiasInheritError
-    from biasinherit.models.check import check_model_spec
     from biasinherit.outputs import check_output_folder
     from biasinherit.paths import looks_local
     from biasinherit.tasks.evaluate import EvaluateConfig, evaluate_model
@@ -44,7 +43,6 @@ def evaluate(
     for name, where in benchmarks.items():
         if looks_local(where) and not Path(where).expanduser().exists():
             raise BiasInheritError(f"benchmark file not found (for {name})", path=where, field="--benchmark")
-    check_model_spec(model)
     local_model = model.removeprefix("hf:") if not model.startswith("openai:") else None
     check_output_folder(out, inputs=[local_model, *benchmarks.values()], files=["results.csv", "results.json"])
     log_warnings_to_stderr()  # retries of an openai: model are said as they happen
