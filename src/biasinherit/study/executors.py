@@ -199,7 +199,7 @@ def _connect(address: str, runtime_env: dict[str, Any]) -> None:
     options: dict[str, Any] = {"_node_ip_address": node_ip} if node_ip else {}
     import tempfile
 
-    saved_cluster = ray_constants.ENABLE_RAY_CLUSTER
+    saved_cluster, saved_retries = ray_constants.ENABLE_RAY_CLUSTER, ray_constants.NUM_REDIS_GET_RETRIES
     saved_stderr = os.dup(2)
     with tempfile.TemporaryFile() as captured:
         # Ray's core logs its connection retries straight to file descriptor 2: keep them
@@ -208,6 +208,9 @@ def _connect(address: str, runtime_env: dict[str, Any]) -> None:
         try:
             if "_node_ip_address" in options:
                 ray_constants.ENABLE_RAY_CLUSTER = False  # keep 127.0.0.1 as given
+            # the head answered above, so a refusal now (a token) is final: ~8 s of Ray's
+            # retries instead of its default 20
+            ray_constants.NUM_REDIS_GET_RETRIES = min(saved_retries, 8)
             ray.init(address=target, runtime_env=runtime_env, log_to_driver=False,
                      logging_level=logging.WARNING, **options)
         except (ConnectionError, RuntimeError) as exc:
@@ -215,7 +218,7 @@ def _connect(address: str, runtime_env: dict[str, Any]) -> None:
             log_text = captured.read().decode("utf-8", "replace")
             raise BiasInheritError(_connect_failure(address, exc, log_text), field="--address") from None
         finally:
-            ray_constants.ENABLE_RAY_CLUSTER = saved_cluster
+            ray_constants.ENABLE_RAY_CLUSTER, ray_constants.NUM_REDIS_GET_RETRIES = saved_cluster, saved_retries
             os.dup2(saved_stderr, 2)
             os.close(saved_stderr)
 
