@@ -6,7 +6,8 @@ filling the memory or overflowing inside a library later.
 
 from __future__ import annotations
 
-# The built-in corpus is built in memory (~2 KB a record): a million records is ~2 GB.
+# The built-in corpus is built in memory: 100,000 records took 36 s and 446 MB (2 cores, load 5),
+# so the largest allowed is minutes and a few GB.
 MAX_CORPUS_SIZE = 1_000_000
 # generate --n, mix --size
 MAX_RECORDS = 1_000_000
