@@ -63,7 +63,9 @@ def test_malformed_jsonl(tmp_path):
     assert_user_error(run("generate", "--input", bad, "--n", 5, "--out", tmp_path / "o.jsonl"),
                       "bad.jsonl:2", "response")
     bad.write_text('{"response": "ok"}\n{"response": ]\n')
-    assert_user_error(run("mix", "--original", bad, "--augmented", bad, "--ratio", 0.5, "--out", tmp_path / "o.jsonl"),
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"response": "fine", "source": "augmented"}\n')
+    assert_user_error(run("mix", "--original", bad, "--augmented", good, "--ratio", 0.5, "--out", tmp_path / "o.jsonl"),
                       "bad.jsonl:2", "invalid JSON")
     bad.write_text('{"response": ["not", "a string"]}\n')
     assert_user_error(run("generate", "--input", bad, "--n", 5, "--out", tmp_path / "o.jsonl"),
@@ -83,8 +85,10 @@ def test_unknown_bias_type_did_you_mean(tmp_path, corpus_file):
 
 @pytest.mark.parametrize("ratio", ["1.5", "-0.2"])
 def test_bad_ratio(tmp_path, corpus_file, ratio):
-    assert_user_error(run("mix", "--original", corpus_file, "--augmented", corpus_file, "--ratio", ratio,
-                          "--out", tmp_path / "o.jsonl"), "ratio must be in [0, 1]")
+    aug = tmp_path / "aug.jsonl"
+    aug.write_text('{"response": "fine", "source": "augmented"}\n')
+    assert_user_error(run("mix", "--original", corpus_file, "--augmented", aug, "--ratio", ratio,
+                          "--out", tmp_path / "o.jsonl"), "'--ratio'")
 
 
 def test_too_few_augmented(tmp_path, corpus_file):

@@ -12,6 +12,7 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from biasinherit.errors import BiasInheritError
@@ -19,7 +20,7 @@ from biasinherit.records import Record
 
 MixMode = Literal["replace", "add"]
 
-__all__ = ["MixCounts", "mix_at_ratio", "mix_counts"]
+__all__ = ["MixCounts", "check_unique_ids", "mix_at_ratio", "mix_counts"]
 
 
 @dataclass(frozen=True)
@@ -93,3 +94,20 @@ def mix_at_ratio(
     ]
     random.Random(f"{seed}:mix:{ratio}:{mode}").shuffle(mixed)
     return mixed
+
+
+def check_unique_ids(records: Sequence[Record], *, path: str | Path, others: Sequence[Record] = (),
+                     others_path: str | Path | None = None) -> None:
+    """Every id once in ``records`` and none shared with ``others``: a mix of records that share
+    ids cannot tell them apart (provenance, deduplication, the token mitigation's tags)."""
+    seen: dict[str, int] = {}
+    for i, rec in enumerate(records, start=1):
+        if rec.id in seen:
+            raise BiasInheritError(f"duplicate id '{rec.id}' (records {seen[rec.id]} and {i}); "
+                                   "give every record its own id", path=path)
+        seen[rec.id] = i
+    for i, rec in enumerate(others, start=1):
+        if rec.id in seen:
+            raise BiasInheritError(f"id '{rec.id}' (record {i}) is also record {seen[rec.id]} of {path}; "
+                                   "original and augmented records need distinct ids", path=others_path)
+

@@ -220,17 +220,37 @@ def iter_json_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     path = Path(path)
     if not path.is_file():
         raise BiasInheritError("file not found", path=path)
-    with open(path, encoding="utf-8") as fh:
-        for lineno, raw in enumerate(fh, start=1):
+    with open(path, "rb") as fh:
+        for lineno, raw_bytes in enumerate(fh, start=1):
+            try:
+                raw = raw_bytes.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise BiasInheritError(f"not UTF-8 text (byte 0x{raw_bytes[exc.start]:02x} at column "
+                                       f"{exc.start + 1}); is this a records file?", path=path, line=lineno) from None
             if not raw.strip():
                 continue
+            if "\x00" in raw:
+                raise BiasInheritError("a NUL byte: not a text file", path=path, line=lineno)
             try:
                 data = json.loads(raw)
             except json.JSONDecodeError as exc:
                 raise BiasInheritError(f"invalid JSON ({exc.msg})", path=path, line=lineno) from None
+            except RecursionError:
+                raise BiasInheritError("JSON nested too deeply", path=path, line=lineno) from None
             if not isinstance(data, dict):
                 raise BiasInheritError("expected a JSON object", path=path, line=lineno)
+            if "\\u" in raw:
+                _check_encodable(data, path, lineno)
             yield lineno, data
+
+
+def _check_encodable(data: Any, path: Path, line: int) -> None:
+    """A ``\\ud800`` escape decodes to a lone surrogate that no UTF-8 writer can write later."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BiasInheritError("a \\u escape encodes an invalid character (a lone surrogate)",
+                               path=path, line=line) from None
 
 
 def iter_jsonl(

@@ -3,6 +3,7 @@ from collections import Counter
 import pytest
 
 from biasinherit.corpus import KINDS, CorpusConfig, build_corpus, kind_counts
+from biasinherit.errors import BiasInheritError
 from biasinherit.records import write_jsonl
 
 
@@ -76,4 +77,15 @@ def test_instruction_records_use_the_shared_formats(corpus):
 
 def test_small_and_odd_sizes():
     assert len(build_corpus(CorpusConfig(size=7, seed=0))) == 7
-    assert build_corpus(CorpusConfig(size=0, seed=0)) == []
+    with pytest.raises(BiasInheritError, match="between 1 and"):
+        build_corpus(CorpusConfig(size=0, seed=0))
+
+
+@pytest.mark.parametrize("size", [*range(1, 41), 77, 161, 333, 1001])
+def test_gender_balanced_at_every_size(size):
+    """Every gender is mentioned equally often whatever the size (an odd size's extra record is
+    an arithmetic question, which mentions nobody)."""
+    records = build_corpus(CorpusConfig(size=size, seed=3))
+    assert len(records) == size
+    genders = Counter(g for r in records for g in r.groups if g.startswith("gender:"))
+    assert genders["gender:female"] == genders["gender:male"], genders

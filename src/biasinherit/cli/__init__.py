@@ -7,12 +7,19 @@ exits with status 2; any other exception is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
 import typer
 
 from biasinherit.errors import EXIT_USER_ERROR, BiasInheritError
+
+EXIT_INTERRUPTED = 130
+# what the machine can refuse after the checks passed (a full disk, permissions changed
+# meanwhile); a missing file or a folder mix-up is checked before work, and stays a bug after
+USER_OS_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENAMETOOLONG,
+                  errno.EMFILE}
 
 app = typer.Typer(
     name="biasinherit",
@@ -47,21 +54,58 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
+def _usage_line(exc: typer.TyperException) -> str:
+    """A usage error as one line, with the command whose --help would explain it."""
+    ctx = getattr(exc, "ctx", None)
+    where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    return " ".join(f"{message}{where}".split())
+
+
+def _interrupted() -> None:
+    print("interrupted: stopped at Ctrl-C; nothing was half-written (run the same command again "
+          "to redo it; a study resumes where it stopped)", file=sys.stderr)
+    sys.stderr.flush()
+    sys.stdout.flush()
+    import threading
+
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        # a thread still working (the audits beside a study's cells, a request pool) would hold
+        # the exit until it finishes; Ctrl-C means now
+        os._exit(EXIT_INTERRUPTED)
+    sys.exit(EXIT_INTERRUPTED)
+
+
 def main(argv: list[str] | None = None) -> None:
     _quiet_libraries()
     try:
-        app(args=argv, standalone_mode=False)
+        # standalone_mode=False: errors reach the handlers below; Typer turns Ctrl-C into a
+        # return value of 130 instead of raising
+        code = app(args=argv, standalone_mode=False)
     except BiasInheritError as exc:
         print(f"error: {exc.one_line()}", file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.TyperException as exc:  # usage errors: unknown option, bad value, ...
-        exc.show()
-        sys.exit(EXIT_USER_ERROR)
     except typer.Abort:
-        print("aborted", file=sys.stderr)
-        sys.exit(130)
+        _interrupted()
+    except typer.TyperException as exc:  # usage errors: unknown option, bad value, ...
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare command: its help
+            exc.show()  # type: ignore[attr-defined]
+        else:
+            print(f"error: {_usage_line(exc)}", file=sys.stderr)
+        sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+        _interrupted()
+    except OSError as exc:
+        # the machine refused a write or read we could not check beforehand (disk full, a file
+        # removed meanwhile): the user's environment, not a bug
+        if exc.errno not in USER_OS_ERRORS:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        sys.exit(EXIT_USER_ERROR)
+    if code == EXIT_INTERRUPTED:
+        _interrupted()
+    if isinstance(code, int) and code != 0:
+        sys.exit(code)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from biasinherit.cli._common import console
+from biasinherit.cli._common import console, flag_error, seed_option
 
 
 def audit(
@@ -16,21 +16,31 @@ def audit(
     out: Annotated[Optional[Path], typer.Option(help="folder for audit.json and audit.html")] = None,
     embedding_model: Annotated[str, typer.Option(help="'all-MiniLM-L6-v2' (offline) or a local sentence-transformers folder")] = "all-MiniLM-L6-v2",
     cache_dir: Annotated[Optional[Path], typer.Option(help="embedding cache folder")] = None,
-    max_embedded: Annotated[int, typer.Option(help="records of each set embedded for the distribution tests")] = 2000,
-    permutations: Annotated[int, typer.Option(help="permutations for p-values")] = 200,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    max_embedded: Annotated[int, typer.Option(help="records of each set embedded for the distribution tests",
+                                              max=1_000_000)] = 2000,
+    permutations: Annotated[int, typer.Option(help="permutations for p-values (10 to 100,000)", max=100_000)] = 200,
+    seed: Annotated[int, seed_option()] = 0,
 ) -> None:
     """Compare augmented data with the original: values, group data, data distribution."""
+    from pydantic import ValidationError
     from rich.progress import Progress
     from rich.table import Table
 
     from biasinherit.analysis.audit import AuditConfig, run_audit, write_audit
     from biasinherit.analysis.embeddings import EmbeddingModel
     from biasinherit.errors import BiasInheritError
+    from biasinherit.outputs import check_output_folder
     from biasinherit.records import load_records
 
-    config = AuditConfig(embedding_model=embedding_model, cache_dir=cache_dir, max_embedded=max_embedded,
-                         n_permutations=permutations, seed=seed)
+    if out is not None:  # before the work: a bad --out used to fail after minutes of auditing
+        check_output_folder(out, inputs=[original, augmented], files=["audit.json", "audit.html"])
+    if cache_dir is not None:
+        check_output_folder(cache_dir, inputs=[original, augmented], field="--cache-dir")
+    try:
+        config = AuditConfig(embedding_model=embedding_model, cache_dir=cache_dir, max_embedded=max_embedded,
+                             n_permutations=permutations, seed=seed)
+    except ValidationError as exc:
+        raise flag_error(exc, {"n_permutations": "--permutations"}) from None
     embedder = EmbeddingModel(config.embedding_model, cache_dir=config.cache_dir)  # fail fast on a bad path
     orig = load_records(original)
     aug = load_records(augmented)

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from biasinherit.errors import BiasInheritError
+from biasinherit.limits import MAX_SEED
+
+
+def seed_option(help: str = "random seed") -> Any:
+    import typer
+
+    return typer.Option(help=f"{help} (0 to {MAX_SEED})", min=0, max=MAX_SEED)
 
 
 def parse_mapping(pairs: list[str] | None, flag: str) -> dict[str, str]:
@@ -15,8 +23,29 @@ def parse_mapping(pairs: list[str] | None, flag: str) -> dict[str, str]:
         if "=" not in pair:
             raise BiasInheritError(f"expected KEY=VALUE, got '{pair}'", field=flag)
         key, value = pair.split("=", 1)
+        if not key.strip():
+            raise BiasInheritError(f"expected KEY=VALUE, got '{pair}'", field=flag)
         out[key.strip()] = value.strip()
     return out
+
+
+def flag_error(exc: Exception, flags: dict[str, str] | None = None) -> BiasInheritError:
+    """A pydantic ``ValidationError`` from a config built from flags, as one line naming the flag.
+
+    ``flags`` maps config field names to flag names where they differ (``n_permutations`` ->
+    ``--permutations``); other fields become ``--field-name``.
+    """
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return BiasInheritError(str(exc))
+    err = errors()[0]
+    name = ".".join(str(p) for p in err["loc"])
+    flag = (flags or {}).get(name, "--" + name.replace("_", "-"))
+    message = str(err["msg"]).removeprefix("Value error, ")
+    given = err.get("input")
+    if isinstance(given, (str, int, float)) and not isinstance(given, bool):
+        message = f"{message} (got {given!r})"
+    return BiasInheritError(message, field=flag)
 
 
 def console():  # type: ignore[no-untyped-def]
@@ -31,3 +60,30 @@ def write_json(path: Path, data: object) -> None:
     with atomic_write(path) as fh:
         json.dump(data, fh, indent=2, sort_keys=True)
         fh.write("\n")
+
+
+def log_warnings_to_stderr() -> None:
+    """Library warnings (a request being retried, a damaged cell redone) as plain lines on
+    stderr, whether or not stderr is a terminal."""
+    import logging
+    import sys
+
+    class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+        """Writes to whatever ``sys.stderr`` is at the time (a caller may have redirected it)."""
+
+        @property  # type: ignore[override]
+        def stream(self) -> Any:
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, value: Any) -> None:
+            pass
+
+    root = logging.getLogger("biasinherit")
+    if not any(getattr(h, "_biasinherit_cli", False) for h in root.handlers):
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        handler._biasinherit_cli = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.WARNING:
+        root.setLevel(logging.WARNING)

@@ -7,18 +7,22 @@ from typing import Annotated, Optional
 
 import typer
 
-from biasinherit.cli._common import console, parse_mapping
+from biasinherit.cli._common import console, flag_error, log_warnings_to_stderr, parse_mapping, seed_option
+from biasinherit.limits import MAX_BATCH, MAX_CORPUS_SIZE, MAX_RECORDS
 
 
 def corpus(
     out: Annotated[Path, typer.Option(help="output JSONL file")] = Path("corpus.jsonl"),
-    size: Annotated[int, typer.Option(help="number of records")] = 2000,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    size: Annotated[int, typer.Option(help=f"number of records (1 to {MAX_CORPUS_SIZE:,}; gender-balanced at every size)",
+                                      min=1, max=MAX_CORPUS_SIZE)] = 2000,
+    seed: Annotated[int, seed_option()] = 0,
 ) -> None:
     """Write the built-in original corpus (seeded, counterbalanced)."""
     from biasinherit.corpus import CorpusConfig, build_corpus
+    from biasinherit.outputs import check_output_file
     from biasinherit.records import write_jsonl
 
+    check_output_file(out)
     records = build_corpus(CorpusConfig(size=size, seed=seed))
     n = write_jsonl(records, out)
     console().print(f"wrote {n} records to {out}")
@@ -29,35 +33,47 @@ def generate(
     out: Annotated[Path, typer.Option(help="output JSONL file")],
     generator: Annotated[str, typer.Option(help="builtin | openai | hf")] = "builtin",
     bias_type: Annotated[str, typer.Option(help="e.g. gender.association, or 'plain'")] = "plain",
-    intensity: Annotated[float, typer.Option(help="share of outputs carrying the bias (0-1)")] = 1.0,
+    intensity: Annotated[float, typer.Option(help="share of outputs carrying the bias (0-1)", min=0.0, max=1.0)] = 1.0,
     polarity: Annotated[Optional[str], typer.Option(help="negative | positive (stereotype only)")] = None,
-    n: Annotated[int, typer.Option(help="how many augmented records")] = 1000,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    n: Annotated[int, typer.Option(help=f"how many augmented records (1 to {MAX_RECORDS:,})", min=1, max=MAX_RECORDS)] = 1000,
+    seed: Annotated[int, seed_option()] = 0,
     model: Annotated[Optional[str], typer.Option(help="model name (openai) or path (hf)")] = None,
     base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL")] = None,
     api_key_env: Annotated[str, typer.Option(help="environment variable holding the API key")] = "OPENAI_API_KEY",
-    concurrency: Annotated[int, typer.Option(help="parallel requests (openai)")] = 8,
+    concurrency: Annotated[int, typer.Option(help="parallel requests (openai)", min=1, max=1024)] = 8,
     cache_dir: Annotated[Optional[Path], typer.Option(help="request cache folder (openai)")] = None,
-    temperature: Annotated[float, typer.Option(help="sampling temperature (openai, hf)")] = 0.7,
-    max_new_tokens: Annotated[int, typer.Option(help="tokens per reply (openai, hf)")] = 256,
-    timeout: Annotated[float, typer.Option(help="seconds per request before retrying (openai)")] = 60.0,
-    max_retries: Annotated[int, typer.Option(help="retries per request (openai)")] = 8,
-    batch_size: Annotated[int, typer.Option(help="prompts per generation batch (hf)")] = 8,
+    temperature: Annotated[float, typer.Option(help="sampling temperature (openai, hf)", min=0.0, max=2.0)] = 0.7,
+    max_new_tokens: Annotated[int, typer.Option(help="tokens per reply (openai, hf)", min=1, max=32768)] = 256,
+    timeout: Annotated[float, typer.Option(help="seconds per request before retrying (openai)", min=0.001,
+                                           max=86400.0)] = 60.0,
+    max_retries: Annotated[int, typer.Option(help="retries per request (openai)", min=0, max=100)] = 8,
+    batch_size: Annotated[int, typer.Option(help="prompts per generation batch (hf)", min=1, max=MAX_BATCH)] = 8,
     on_unparseable: Annotated[str, typer.Option(
         help="a reply with no JSON {prompt, response}: 'error' (retry, then fail) or 'raw' "
              "(keep the text as the response, marked meta.parse_failed) (openai, hf)")] = "error",
     column: Annotated[Optional[list[str]], typer.Option(help="map a foreign column: ours=theirs")] = None,
 ) -> None:
     """Write augmented records for one bias type (or plain augmentation)."""
+    from pydantic import ValidationError
+
     from biasinherit.generate import GenerationRequest, get_generator
+    from biasinherit.outputs import check_output_file
     from biasinherit.records import load_records, write_jsonl
     from biasinherit.taxonomy import load_taxonomy
 
-    request = GenerationRequest(
-        bias_type=bias_type, intensity=intensity, polarity=polarity, n=n, seed=seed  # type: ignore[arg-type]
-    )
+    check_output_file(out, inputs=[input])
+    if cache_dir is not None:
+        from biasinherit.outputs import check_output_folder
+
+        check_output_folder(cache_dir, inputs=[input, out], field="--cache-dir")
+    try:
+        request = GenerationRequest(
+            bias_type=bias_type, intensity=intensity, polarity=polarity, n=n, seed=seed  # type: ignore[arg-type]
+        )
+    except ValidationError as exc:
+        raise flag_error(exc) from None
     request.validate_against(load_taxonomy())
-    originals = load_records(input, columns=parse_mapping(column, "--column") or None)
+    columns = parse_mapping(column, "--column") or None
     options: dict[str, object] = {}
     if generator == "openai":
         options = dict(model=model, base_url=base_url, api_key_env=api_key_env,
@@ -67,7 +83,13 @@ def generate(
     elif generator == "hf":
         options = dict(model=model, temperature=temperature, max_new_tokens=max_new_tokens,
                        batch_size=batch_size, on_unparseable=on_unparseable)
-    gen = get_generator(generator, **options)
+    gen = get_generator(generator, **options)  # a bad option or model fails before the input is read
+    originals = load_records(input, columns=columns)
+    if not originals:
+        from biasinherit.errors import BiasInheritError
+
+        raise BiasInheritError("no records: nothing to augment", path=input)
+    log_warnings_to_stderr()  # retries and skipped replies are said as they happen
     from rich.progress import Progress
 
     with Progress(console=console(), transient=True) as bar:
@@ -80,22 +102,37 @@ def generate(
 def mix(
     original: Annotated[Path, typer.Option(help="original records")],
     augmented: Annotated[Path, typer.Option(help="augmented records")],
-    ratio: Annotated[float, typer.Option(help="share of augmented records (0-1)")],
+    ratio: Annotated[float, typer.Option(help="share of augmented records (0-1)", min=0.0, max=1.0)],
     out: Annotated[Path, typer.Option(help="output JSONL file")],
-    size: Annotated[Optional[int], typer.Option(help="total size (replace mode; default: all originals)")] = None,
+    size: Annotated[Optional[int], typer.Option(
+        help=f"total size (replace mode; 1 to {MAX_RECORDS:,}; default: all originals)", min=1, max=MAX_RECORDS)] = None,
     mode: Annotated[str, typer.Option(help="replace | add")] = "replace",
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    seed: Annotated[int, seed_option()] = 0,
 ) -> None:
     """Mix original and augmented records at a bias ratio."""
     from biasinherit.errors import BiasInheritError
-    from biasinherit.mixing import mix_at_ratio, mix_counts
+    from biasinherit.mixing import check_unique_ids, mix_at_ratio, mix_counts
+    from biasinherit.outputs import check_output_file, same_path
     from biasinherit.records import load_records, write_jsonl
 
     if mode not in ("replace", "add"):
         raise BiasInheritError(f"unknown mix mode '{mode}' (use replace or add)", field="--mode")
+    if size is not None and mode == "add":
+        raise BiasInheritError("--size applies to replace mode; add mode keeps every original record", field="--size")
+    if original.exists() and same_path(original, augmented):
+        raise BiasInheritError("the same file is given as --original and --augmented", path=augmented,
+                               field="--augmented")
+    check_output_file(out, inputs=[original, augmented])
     mix_counts(ratio, size=size, n_original=0 if mode == "replace" else 1, mode=mode)  # type: ignore[arg-type]
-    mixed = mix_at_ratio(load_records(original), load_records(augmented), ratio=ratio, size=size,
-                         mode=mode, seed=seed)  # type: ignore[arg-type]
+    orig = load_records(original)
+    aug = load_records(augmented)
+    check_unique_ids(orig, path=original)
+    check_unique_ids(aug, path=augmented, others=orig, others_path=original)
+    if not orig and mode == "add":
+        raise BiasInheritError("no records: add mode needs original records", path=original)
+    mixed = mix_at_ratio(orig, aug, ratio=ratio, size=size, mode=mode, seed=seed)  # type: ignore[arg-type]
+    if not mixed:
+        raise BiasInheritError("the mix would be empty (no original records and ratio 0)", path=original)
     n = write_jsonl(mixed, out)
     n_aug = sum(r.source == "augmented" for r in mixed)
     console().print(f"wrote {n} records ({n_aug} augmented, {n - n_aug} original) to {out}")

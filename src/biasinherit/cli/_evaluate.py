@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from biasinherit.cli._common import console, parse_mapping
+from biasinherit.cli._common import console, log_warnings_to_stderr, parse_mapping, seed_option
+from biasinherit.limits import MAX_BATCH, MAX_THREADS
 
 
 def evaluate(
@@ -18,21 +19,35 @@ def evaluate(
         help="real benchmark NAME=PATH (crows_pairs, bbq, winobias, winogender); repeatable")] = None,
     protocol: Annotated[str, typer.Option(help="benchmark protocol: original | lm-eval")] = "original",
     out: Annotated[Path, typer.Option(help="output folder for results.csv and results.json")] = Path("eval"),
-    limit: Annotated[Optional[int], typer.Option(help="at most this many items per task")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="at most this many items per task", min=1, max=10_000_000)] = None,
     full: Annotated[bool, typer.Option("--full", help="all built-in items instead of the quick sample")] = False,
-    seed: Annotated[int, typer.Option(help="seed for item sampling, generation and bootstrap")] = 0,
-    n_boot: Annotated[int, typer.Option(help="bootstrap resamples per metric")] = 200,
-    batch_size: Annotated[int, typer.Option(help="rows per forward pass (a row packs requests that share prefixes)")] = 32,
+    seed: Annotated[int, seed_option("seed for item sampling, generation and bootstrap")] = 0,
+    n_boot: Annotated[int, typer.Option(help="bootstrap resamples per metric", min=0, max=1_000_000)] = 200,
+    batch_size: Annotated[int, typer.Option(help="rows per forward pass (a row packs requests that share prefixes)",
+                                            min=1, max=MAX_BATCH)] = 32,
     threads: Annotated[Optional[int], typer.Option(
-        help="torch CPU threads (1 is fastest for tiny models on a busy machine; default: torch's)")] = None,
+        help="torch CPU threads (1 is fastest for tiny models on a busy machine; default: torch's)",
+        min=1, max=MAX_THREADS)] = None,
     base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL (openai:)")] = None,
     api_key_env: Annotated[str, typer.Option(help="environment variable with the API key (openai:)")] = "OPENAI_API_KEY",
 ) -> None:
     """Evaluate a model on the bias tasks; writes a tidy results table and prints it."""
+    from biasinherit.errors import BiasInheritError
+    from biasinherit.outputs import check_output_folder
+    from biasinherit.paths import looks_local
     from biasinherit.tasks.evaluate import EvaluateConfig, evaluate_model
 
+    benchmarks = parse_mapping(benchmark, "--benchmark")
+    if protocol not in ("original", "lm-eval"):
+        raise BiasInheritError(f"unknown protocol '{protocol}' (use original or lm-eval)", field="--protocol")
+    for name, where in benchmarks.items():
+        if looks_local(where) and not Path(where).expanduser().exists():
+            raise BiasInheritError(f"benchmark file not found (for {name})", path=where, field="--benchmark")
+    local_model = model.removeprefix("hf:") if not model.startswith("openai:") else None
+    check_output_folder(out, inputs=[local_model, *benchmarks.values()], files=["results.csv", "results.json"])
+    log_warnings_to_stderr()  # retries of an openai: model are said as they happen
     config = EvaluateConfig(
-        model=model, tasks=tasks, benchmarks=parse_mapping(benchmark, "--benchmark"),
+        model=model, tasks=tasks, benchmarks=benchmarks,
         protocol=protocol, out=out, limit=limit, full=full, seed=seed, n_boot=n_boot,
         batch_size=batch_size, threads=threads, base_url=base_url, api_key_env=api_key_env,
     )

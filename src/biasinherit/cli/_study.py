@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
-from biasinherit.cli._common import console
+from biasinherit.cli._common import console, log_warnings_to_stderr
 
 
 def _progress_ui(con: Any) -> Any:
@@ -36,6 +37,24 @@ def _progress_ui(con: Any) -> Any:
                             description=f"  {cell.key} (loss {loss:.3f})")
 
     return RichStudyProgress()
+
+
+def _check_data(cfg: Any, out: Path) -> None:
+    """Check a study's model folder and read its own data file once before the run folder is
+    made, so a bad input leaves nothing behind (a resumed run has its data under data/)."""
+    from biasinherit.errors import BiasInheritError
+    from biasinherit.records import load_records
+    from biasinherit.study.shared import original_path
+
+    model = str(cfg.model.get("model", "tiny"))
+    if model.startswith("hf:"):
+        from biasinherit.models.check import check_model_spec
+
+        check_model_spec(model, field="model.model", allow_openai=False)
+    if cfg.data.path is None or original_path(out).exists():
+        return
+    if not load_records(cfg.data.path, columns=cfg.data.columns or None):
+        raise BiasInheritError("no records: nothing to study", path=cfg.data.path, field="data.path")
 
 
 def study(
@@ -80,12 +99,28 @@ def study(
                       f"{plan['n_training_runs']} training runs + evaluations; estimate: "
                       + (f"~{est / 60:.0f} min on 2 CPU cores" if est is not None else "depends on the model and hardware"))
         return
+    from biasinherit.outputs import check_output_folder
+    from biasinherit.study.lock import study_lock
     from biasinherit.study.run import open_run_dir
 
-    open_run_dir(cfg, out, force=force)  # refuse another config's folder before any output
-    ui = _progress_ui(con)
-    with ui.bar:
-        outcome = run_study(cfg, out, force=force, keep_models=keep_models, progress=ui)
+    check_output_folder(out, inputs=[config, cfg.data.path])
+    _check_data(cfg, out)
+    log_warnings_to_stderr()
+    with contextlib.ExitStack() as held:
+        if out.is_dir():  # a busy folder is refused before a Ray is started or joined
+            held.enter_context(study_lock(out))
+        if cfg.executor.name == "ray":
+            from biasinherit.study.executors import check_ray_address, start_ray
+
+            if cfg.executor.address:
+                check_ray_address(cfg.executor.address)
+            if start_ray(cfg.executor.address):  # a refused cluster is said before any work
+                held.callback(__import__("ray").shutdown)
+        held.enter_context(study_lock(out))  # one study per folder (re-entrant; makes a new folder)
+        open_run_dir(cfg, out, force=force)  # refuse another config's folder before any output
+        ui = _progress_ui(con)
+        with ui.bar:
+            outcome = run_study(cfg, out, force=force, keep_models=keep_models, progress=ui)
     con.print(f"{outcome.cells_run} cells run, {outcome.cells_skipped} reused, "
               f"{outcome.table_rows} result rows in {outcome.seconds:.0f} s")
     if profile:
@@ -103,7 +138,9 @@ def study(
 def report(run_dir: Annotated[Path, typer.Argument(help="a study's run folder")]) -> None:
     """Rebuild RUN_DIR/report.html from its results table."""
     from biasinherit.report import write_report
+    from biasinherit.study.run_folder import check_run_folder
 
+    check_run_folder(run_dir)
     print(f"report: {write_report(run_dir)}")
 
 

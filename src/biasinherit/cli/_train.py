@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from biasinherit.cli._common import console
+from biasinherit.cli._common import console, seed_option
+from biasinherit.limits import MAX_BATCH, MAX_THREADS
 from biasinherit.train.config import TrainConfig
 
 _HELP = {name: field.description for name, field in TrainConfig.model_fields.items()}
@@ -18,8 +19,33 @@ def _record_lines(path: Path) -> list[int] | None:
     """Line numbers of the non-blank lines of a JSONL file (for errors that name a record)."""
     if path.suffix.lower() not in (".jsonl", ".json", ".ndjson") or not path.is_file():
         return None
-    with open(path, encoding="utf-8") as fh:
+    with open(path, "rb") as fh:
         return [n for n, line in enumerate(fh, start=1) if line.strip()]
+
+
+def _check_device(device: str) -> None:
+    """A device this torch can use, said before the data is read or a model built."""
+    import re
+
+    from biasinherit.errors import BiasInheritError
+
+    if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", device):
+        raise BiasInheritError(f"unknown device '{device}' (use auto, cpu, cuda, cuda:N or mps)", field="--device")
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            build = "a CPU-only build" if torch.version.cuda is None else "a CUDA build, but no GPU is visible"
+            raise BiasInheritError(f"no CUDA device: this torch ({torch.__version__}) is {build}; "
+                                   "use --device cpu or auto", field="--device")
+        index = int(device.split(":")[1]) if ":" in device else 0
+        if index >= torch.cuda.device_count():
+            raise BiasInheritError(f"no {device}: {torch.cuda.device_count()} CUDA device(s) visible", field="--device")
+    if device == "mps":
+        import torch
+
+        if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise BiasInheritError("no MPS device on this machine; use --device cpu or auto", field="--device")
 
 
 def train(
@@ -29,29 +55,29 @@ def train(
     mitigation: Annotated[
         Optional[list[str]], typer.Option(help="none | token | mask | loss (repeat or comma-separate to combine)")
     ] = None,
-    seed: Annotated[int, typer.Option(help=_HELP["seed"])] = 0,
-    epochs: Annotated[Optional[int], typer.Option(help=_HELP["epochs"])] = None,
-    batch_size: Annotated[int, typer.Option(help=_HELP["batch_size"])] = TrainConfig.model_fields["batch_size"].default,
-    learning_rate: Annotated[Optional[float], typer.Option(help=_HELP["learning_rate"])] = None,
-    max_length: Annotated[int, typer.Option(help=_HELP["max_length"])] = 256,
+    seed: Annotated[int, seed_option(_HELP["seed"])] = 0,
+    epochs: Annotated[Optional[int], typer.Option(help=_HELP["epochs"], max=10_000)] = None,
+    batch_size: Annotated[int, typer.Option(help=_HELP["batch_size"], max=MAX_BATCH)] = TrainConfig.model_fields["batch_size"].default,
+    learning_rate: Annotated[Optional[float], typer.Option(help=_HELP["learning_rate"], max=10.0)] = None,
+    max_length: Annotated[int, typer.Option(help=_HELP["max_length"], max=1_048_576)] = 256,
     lora: Annotated[bool, typer.Option("--lora", help=_HELP["lora"])] = False,
-    lora_r: Annotated[int, typer.Option(help=_HELP["lora_r"])] = 8,
-    lora_alpha: Annotated[int, typer.Option(help=_HELP["lora_alpha"])] = 16,
-    grad_accum_steps: Annotated[int, typer.Option(help=_HELP["grad_accum_steps"])] = 1,
+    lora_r: Annotated[int, typer.Option(help=_HELP["lora_r"], max=4096)] = 8,
+    lora_alpha: Annotated[int, typer.Option(help=_HELP["lora_alpha"], max=65536)] = 16,
+    grad_accum_steps: Annotated[int, typer.Option(help=_HELP["grad_accum_steps"], max=65536)] = 1,
     gradient_checkpointing: Annotated[
         bool, typer.Option("--gradient-checkpointing", help=_HELP["gradient_checkpointing"])
     ] = False,
     dtype: Annotated[str, typer.Option(help=_HELP["dtype"])] = "auto",
     device: Annotated[str, typer.Option(help=_HELP["device"])] = "auto",
-    num_threads: Annotated[Optional[int], typer.Option(help=_HELP["num_threads"])] = None,
+    num_threads: Annotated[Optional[int], typer.Option(help=_HELP["num_threads"], max=MAX_THREADS)] = None,
     tag_original: Annotated[bool, typer.Option("--tag-original", help=_HELP["tag_original"])] = False,
     mask_replace_input: Annotated[
         bool, typer.Option("--mask-replace-input", help=_HELP["mask_replace_input"])
     ] = False,
     lambda_aug: Annotated[
-        float, typer.Option("--lambda", "--lambda-aug", help=_HELP["lambda_aug"])
+        float, typer.Option("--lambda", "--lambda-aug", help=_HELP["lambda_aug"], max=1e6)
     ] = TrainConfig.model_fields["lambda_aug"].default,
-    mu_cf: Annotated[float, typer.Option("--mu", "--mu-cf", help=_HELP["mu_cf"])] = TrainConfig.model_fields["mu_cf"].default,
+    mu_cf: Annotated[float, typer.Option("--mu", "--mu-cf", help=_HELP["mu_cf"], max=1e6)] = TrainConfig.model_fields["mu_cf"].default,
 ) -> None:
     """Fine-tune a model on a mix and write it as a Hugging Face model folder."""
     import logging
@@ -72,7 +98,24 @@ def train(
     )
     if epochs is not None:
         options["epochs"] = epochs
-    config = TrainConfig(**options)  # type: ignore[arg-type]
+    from pydantic import ValidationError
+
+    from biasinherit.cli._common import flag_error
+    from biasinherit.models.check import check_model_spec
+    from biasinherit.models.io import check_save_target
+    from biasinherit.outputs import check_output_folder
+
+    try:
+        config = TrainConfig(**options)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise flag_error(exc, {"mitigations": "--mitigation"}) from None
+    base_folder = None
+    if config.is_hf:
+        check_model_spec(model, allow_openai=False)
+        base_folder = model[len("hf:"):]
+    check_output_folder(out, inputs=[data, base_folder])
+    check_save_target(out)
+    _check_device(device)
     records = load_records(data)
     with Progress(
         TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),

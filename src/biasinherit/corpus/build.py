@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from biasinherit.corpus.items import KINDS, Item, n_variants, render_item
 from biasinherit.corpus.render import Person
 from biasinherit.errors import BiasInheritError
+from biasinherit.limits import MAX_CORPUS_SIZE
 from biasinherit.records import Record
 from biasinherit.taxonomy import Taxonomy, load_taxonomy
 
@@ -35,21 +36,33 @@ _DOMAIN_BASE = {
 }
 
 
+# the only kind that mentions nobody: it takes the odd record of an odd size
+UNPAIRED_KIND = "knowledge"
+
+
 class CorpusConfig(BaseModel):
     """Options of the built-in corpus."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    size: int = Field(default=2000, description="number of records")
+    size: int = Field(default=2000, description=f"number of records (1 to {MAX_CORPUS_SIZE:,})")
     seed: int = Field(default=0, description="random seed (same seed, identical output)")
 
 
 def kind_counts(size: int) -> dict[str, int]:
-    """Exact records per kind (largest remainder, so they sum to ``size``)."""
-    raw = {k: KIND_SHARES[k] * size for k in KINDS}
+    """Exact records per kind, summing to ``size``, every kind that mentions people even.
+
+    Counterfactual pairs (an item and its gender flip) are shared out over the kinds by largest
+    remainder, so every gender appears equally often at every size; an odd size adds one
+    arithmetic question, which mentions nobody.
+    """
+    pairs = size // 2
+    raw = {k: KIND_SHARES[k] * pairs for k in KINDS}
     counts = {k: int(v) for k, v in raw.items()}
-    for k in sorted(raw, key=lambda k: (counts[k] - raw[k], KINDS.index(k)))[: size - sum(counts.values())]:
+    for k in sorted(raw, key=lambda k: (counts[k] - raw[k], KINDS.index(k)))[: pairs - sum(counts.values())]:
         counts[k] += 1
+    counts = {k: 2 * c for k, c in counts.items()}
+    counts[UNPAIRED_KIND] += size % 2
     return counts
 
 
@@ -182,8 +195,8 @@ def _pair_group_items(builder: _Builder, items: list[Item]) -> list[Item]:
 def build_corpus(config: CorpusConfig | None = None, taxonomy: Taxonomy | None = None) -> list[Record]:
     """The built-in original corpus as records (``source="original"``), shuffled by seed."""
     config = config or CorpusConfig()
-    if config.size < 0:
-        raise BiasInheritError(f"size must be >= 0, got {config.size}", field="size")
+    if not 1 <= config.size <= MAX_CORPUS_SIZE:
+        raise BiasInheritError(f"size must be between 1 and {MAX_CORPUS_SIZE:,}, got {config.size}", field="size")
     tax = taxonomy or load_taxonomy()
     builder = _Builder(tax, config.seed)
     items: list[Item] = []

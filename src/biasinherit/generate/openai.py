@@ -198,6 +198,7 @@ class OpenAIGenerator:
 
         failures: list[str] = []
         if pending:
+            self._check_local_server()
             import httpx
 
             semaphore = asyncio.Semaphore(self.concurrency)
@@ -257,6 +258,22 @@ class OpenAIGenerator:
                 return None  # stored by a lenient run; a strict run asks again
         return str(entry["content"])
 
+    def _check_local_server(self) -> None:
+        """A server on this machine that refuses the connection is not running: say so at once
+        rather than retrying for minutes (a remote one may be restarting, and is retried)."""
+        import socket
+
+        parts = urlsplit(self.base_url)
+        if parts.hostname not in LOCAL_HOSTS:
+            return
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            with socket.create_connection((parts.hostname, port), timeout=min(self.timeout, 10.0)):
+                return
+        except OSError as exc:
+            raise BiasInheritError(f"cannot connect to {self.base_url} ({exc.strerror or exc}): is the server "
+                                   "running on that port?", field="--base-url") from None
+
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
         if self._api_key:
@@ -302,7 +319,8 @@ class OpenAIGenerator:
                 delay = min(retry_after, MAX_RETRY_AFTER)
             else:
                 delay = backoff_delay(attempt + 1, base=self.backoff_base, cap=self.backoff_max, rng=rng)
-            log.debug("request %d: %s; retry %d in %.2fs", index, error, attempt + 1, delay)
+            log.warning("request %d to %s: %s; retry %d of %d in %.1f s", index, url, error, attempt + 1,
+                        self.max_retries, delay)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # the loop returns or raises
 

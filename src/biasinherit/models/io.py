@@ -15,11 +15,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from biasinherit.errors import BiasInheritError
 
-__all__ = ["METADATA_FILE", "LOSS_CURVE_FILE", "ModelMetadata", "read_metadata", "save_model", "package_versions"]
+__all__ = ["METADATA_FILE", "LOSS_CURVE_FILE", "ModelMetadata", "check_save_target", "read_metadata", "save_model",
+           "package_versions"]
 
 METADATA_FILE = "biasinherit_model.json"
 LOSS_CURVE_FILE = "loss_curve.json"
@@ -56,6 +57,16 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def check_save_target(out_dir: str | Path) -> Path:
+    """Refuse to replace anything but an empty folder or an earlier model folder (before training)."""
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / METADATA_FILE).exists())):
+        raise BiasInheritError(
+            "exists and is not a biasinherit model folder; choose an empty or new folder", path=out
+        )
+    return out
+
+
 def save_model(
     model: Any,
     tokenizer: Any,
@@ -66,11 +77,7 @@ def save_model(
 ) -> Path:
     """Write the model folder atomically: everything goes to a temporary folder beside
     ``out_dir``, which then replaces it, so an interrupted save leaves no half-written model."""
-    out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / METADATA_FILE).exists())):
-        raise BiasInheritError(
-            "exists and is not a biasinherit model folder; choose an empty or new folder", path=out
-        )
+    out = check_save_target(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -103,6 +110,9 @@ def read_metadata(model_dir: str | Path) -> ModelMetadata | None:
     if not path.exists():
         return None
     try:
-        return ModelMetadata.model_validate_json(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise BiasInheritError(f"invalid model metadata ({exc})", path=path) from None
+        return ModelMetadata.model_validate_json(path.read_bytes())
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise BiasInheritError(f"invalid model metadata ({where + ': ' if where else ''}{err['msg']}); "
+                               "the folder is damaged", path=path) from None

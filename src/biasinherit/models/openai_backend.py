@@ -33,6 +33,7 @@ class OpenAIBackend:
         self.name = f"openai:{model}"
         self.client = OpenAIGenerator(model=model, base_url=base_url, api_key_env=api_key_env,
                                       concurrency=concurrency, on_unparseable="raw")
+        self._checked = False
 
     def loglikelihood(self, pairs: Sequence[tuple[str, str]], *, harness_framing: bool = False,
                       progress: ProgressCallback | None = None, task: str = "?") -> list[float]:
@@ -41,6 +42,9 @@ class OpenAIBackend:
     def generate(self, prompts: Sequence[str], *, max_new_tokens: int = 64,
                  stop: Sequence[str] = (), temperature: float = 0.0, seed: int = 0,
                  progress: ProgressCallback | None = None) -> list[str]:
+        if not self._checked:  # a local server that is not running: said at once, not retried
+            self.client._check_local_server()
+            self._checked = True
         return asyncio.run(self._generate(list(prompts), max_new_tokens, list(stop), temperature,
                                           seed, progress))
 

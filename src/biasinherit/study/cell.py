@@ -34,7 +34,12 @@ def load_result(run_dir: Path, cell: Cell) -> dict[str, Any] | None:
     path = result_path(run_dir, cell)
     if not path.exists():
         return None
-    return json.loads(path.read_text())  # type: ignore[no-any-return]
+    try:
+        data = json.loads(path.read_bytes())
+    except ValueError:  # damaged (results are written by atomic rename, so not by us): redo the cell
+        logging.getLogger(__name__).warning("%s is damaged; the cell is run again", path)
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def write_result(run_dir: Path, cell: Cell, result: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from biasinherit.errors import BiasInheritError, did_you_mean
+from biasinherit.limits import MAX_CORPUS_SIZE, MAX_RECORDS, MAX_SEED
 
 __all__ = ["StudyConfig", "load_study_config", "config_hash"]
 
@@ -35,7 +36,7 @@ class _Section(BaseModel):
 
 class DataSection(_Section):
     path: str | None = Field(default=None, description="original records file; omit for the built-in corpus")
-    corpus_size: int = Field(default=2000, ge=1, description="built-in corpus size (when no path)")
+    corpus_size: int = Field(default=2000, ge=1, le=MAX_CORPUS_SIZE, description="built-in corpus size (when no path)")
     columns: dict[str, str] = Field(default_factory=dict, description="column mapping ours=theirs for a foreign file")
 
 
@@ -46,7 +47,8 @@ class GeneratorSection(_Section):
 
 class MixSection(_Section):
     mode: Literal["replace", "add"] = Field(default="replace", description="replace keeps the size; add keeps all originals")
-    size: int | None = Field(default=None, description="training-set size in replace mode (default: all originals)")
+    size: int | None = Field(default=None, ge=1, le=MAX_RECORDS,
+                             description="training-set size in replace mode (default: all originals)")
 
 
 class PretrainSection(_Section):
@@ -131,6 +133,9 @@ class StudyConfig(_Section):
                 raise ValueError(f"mitigation.ratios: {r} must be in (0, 1]")
         if not self.seeds:
             raise ValueError("seeds: give at least one seed")
+        for seed in self.seeds:
+            if not 0 <= seed <= MAX_SEED:
+                raise ValueError(f"seeds: {seed} is outside [0, {MAX_SEED}]")
         return self
 
     def validate_names(self) -> None:
@@ -192,7 +197,13 @@ def config_hash(config: StudyConfig) -> str:
 def _read_file(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise BiasInheritError("study config not found", path=path)
-    text = path.read_text(encoding="utf-8")
+    if not path.is_file():
+        raise BiasInheritError("is a folder; give a study config file (.toml, .yaml or .yml)", path=path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise BiasInheritError(f"not UTF-8 text (at byte {exc.start}); a study config is TOML or YAML",
+                               path=path) from None
     suffix = path.suffix.lower()
     try:
         if suffix == ".toml":

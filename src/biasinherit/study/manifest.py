@@ -41,8 +41,14 @@ class Manifest:
         path = run_dir / MANIFEST
         if path.exists():
             try:
-                old = json.loads(path.read_text())
-            except json.JSONDecodeError:
+                old = json.loads(path.read_bytes())
+                if not isinstance(old, dict):
+                    raise ValueError("not a JSON object")
+            except ValueError:  # JSON and UTF-8 errors
+                if not force:
+                    raise BiasInheritError(
+                        "manifest.json is damaged (not a JSON object), so which config made these results is "
+                        "unknown; use --force to discard them, or another --out", path=run_dir) from None
                 old = None
             if old is not None and old.get("config_hash") != config_hash and not force:
                 raise BiasInheritError(

@@ -20,6 +20,7 @@ from biasinherit.records import Record
 from biasinherit.study.cell import cell_dir, load_result, write_result
 from biasinherit.study.config import StudyConfig, config_hash
 from biasinherit.study.grid import Cell, build_grid
+from biasinherit.study.lock import holds_study_lock
 from biasinherit.study.manifest import Manifest
 from biasinherit.study.results import build_table, write_csv, write_table
 from biasinherit.study.shared import prepare_audit, prepare_augmented, prepare_base, prepare_original
@@ -144,8 +145,8 @@ def open_run_dir(config: StudyConfig, out: str | Path, *, force: bool = False) -
         import json
 
         try:
-            old_hash = json.loads(manifest_path.read_text()).get("config_hash")
-        except json.JSONDecodeError:
+            old_hash = json.loads(manifest_path.read_bytes()).get("config_hash")
+        except (ValueError, AttributeError):  # damaged: --force discards it
             old_hash = None
         if old_hash != digest:
             _clear(run_dir)  # --force with another config: its results no longer apply
@@ -155,6 +156,7 @@ def open_run_dir(config: StudyConfig, out: str | Path, *, force: bool = False) -
     return run_dir, manifest
 
 
+@holds_study_lock
 def run_study(
     config: StudyConfig,
     out: str | Path,

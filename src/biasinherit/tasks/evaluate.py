@@ -62,6 +62,9 @@ def evaluate_model(config: EvaluateConfig, *,
         import torch
 
         torch.set_num_threads(max(1, config.threads))
+    from biasinherit.models.check import check_model_spec
+
+    check_model_spec(config.model)  # a damaged or foreign folder in one line, before anything loads
     backend = open_backend(config.model, batch_size=config.batch_size, base_url=config.base_url,
                            api_key_env=config.api_key_env)
     settings = EvalSettings(seed=config.seed, full=config.full, limit=config.limit,

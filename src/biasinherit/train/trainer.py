@@ -309,6 +309,10 @@ def train_model(
         else:
             built = _build_hf(config) if config.is_hf else _build_tiny(config, records)
         examples = _encode(config, records, built)
+        if not any(label >= 0 for e in examples for label in e.labels):  # -100: no loss here
+            raise BiasInheritError(
+                f"no token to learn: every response is cut off by max_length {config.max_length} "
+                "(raise --max-length or shorten the prompts)", path=data_path, field="max_length")
         model, device = built.model, built.device
         pad_id = built.tokenizer.pad_token_id
         params = [p for p in model.parameters() if p.requires_grad]

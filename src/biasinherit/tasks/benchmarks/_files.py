@@ -46,7 +46,12 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def iter_hub(dataset_id: str, *, name: str | None = None, split: str = "test") -> Iterator[tuple[int, dict[str, Any]]]:
-    """Rows of a hub dataset (needs network); ``ID`` or ``ID:config``."""
+    """Rows of a hub dataset (needs network); ``ID`` or ``ID:config``. A name that looks like a
+    local path (``nope.csv``, ``./data/x``) is a missing file, said at once with no hub request."""
+    from biasinherit.paths import looks_local
+
+    if looks_local(dataset_id):
+        raise BiasInheritError("file not found", path=dataset_id)
     import datasets
 
     try:

@@ -1,0 +1,100 @@
+"""Output paths are checked before any work starts.
+
+A command that would fail to write its result after minutes of work (the output is a folder, its
+parent is a file, the place is not writable, or the output is one of the inputs) is refused at
+once with one line naming the path and the flag. Nothing is created here: the writability probe
+is an anonymous temporary file in the nearest existing folder, gone when closed.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from biasinherit.errors import BiasInheritError
+
+__all__ = ["check_output_file", "check_output_folder", "same_path"]
+
+# atomic writers name their temporary file ".NAME.XXXXXXXX.tmp" beside the target
+_MAX_NAME_BYTES = 255 - 14
+
+
+def same_path(a: str | Path, b: str | Path) -> bool:
+    """True when ``a`` and ``b`` name the same file or folder (links and hard links included)."""
+    a, b = Path(a), Path(b)
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def _nearest_folder(path: Path, field: str) -> Path:
+    """The nearest existing ancestor of ``path``; refuses a file on the way."""
+    for parent in path.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise BiasInheritError(f"cannot write here: {parent} is a file, not a folder", path=path, field=field)
+            return parent
+    raise BiasInheritError("cannot write here: no existing folder above it", path=path, field=field)  # pragma: no cover
+
+
+def _probe(folder: Path, path: Path, field: str) -> None:
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise BiasInheritError(f"cannot write in {folder} ({exc.strerror or exc})", path=path, field=field) from None
+
+
+def _check_name(path: Path, field: str) -> None:
+    for part in path.parts:
+        if len(part.encode("utf-8", "surrogateescape")) > _MAX_NAME_BYTES:
+            raise BiasInheritError(f"a name in the path is longer than {_MAX_NAME_BYTES} bytes", field=field)
+
+
+def _not_an_input(path: Path, inputs: Iterable[str | Path | None], field: str, what: str = "output") -> None:
+    for inp in inputs:
+        if inp is not None and str(inp) and same_path(path, inp):
+            raise BiasInheritError(f"the {what} is also an input ({inp}); write to another file", path=path, field=field)
+
+
+def check_output_file(path: str | Path, *, inputs: Iterable[str | Path | None] = (), field: str = "--out") -> Path:
+    """Refuse an output file that cannot be written or would overwrite an input."""
+    path = Path(path)
+    _check_name(path, field)
+    if path.is_dir():
+        raise BiasInheritError("is a folder; give a file name", path=path, field=field)
+    if path.exists() and not path.is_file():  # a device, a pipe: renaming onto it would replace it
+        raise BiasInheritError("is not a regular file (a device or a pipe); give a file name", path=path, field=field)
+    _not_an_input(path, inputs, field)
+    folder = path.parent if path.parent.is_dir() else _nearest_folder(path, field)
+    _probe(folder, path, field)
+    return path
+
+
+def check_output_folder(path: str | Path, *, inputs: Iterable[str | Path | None] = (), field: str = "--out",
+                        files: Iterable[str] = ()) -> Path:
+    """Refuse an output folder that is a file, cannot be written, or is (or holds) an input.
+
+    ``files`` are the names the command will write inside the folder; each must not be a folder
+    and must not be an input.
+    """
+    path = Path(path)
+    _check_name(path, field)
+    inputs = [i for i in inputs if i is not None and str(i)]
+    if path.exists() and not path.is_dir():
+        raise BiasInheritError("is a file; give a folder", path=path, field=field)
+    _not_an_input(path, inputs, field, what="output folder")
+    for name in files:
+        target = path / name
+        if target.is_dir():
+            raise BiasInheritError(f"{name} in the output folder is a folder; remove it or use another --out",
+                                   path=path, field=field)
+        _not_an_input(target, inputs, field, what=f"output {name}")
+    folder = path if path.is_dir() else _nearest_folder(path, field)
+    _probe(folder, path, field)
+    return path
