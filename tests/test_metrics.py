@@ -66,3 +66,46 @@ def test_bbq_scores_by_hand():
 def test_jensen_shannon():
     assert jensen_shannon([1, 0], [0, 1]) == pytest.approx(1.0)
     assert jensen_shannon([3, 1], [6, 2]) == pytest.approx(0.0)
+
+
+def test_macro_f1_equals_scikit_learn():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        t, p = rng.integers(0, 3, 25), rng.integers(0, 3, 25)
+        assert macro_f1(t, p) == pytest.approx(f1_score(t, p, average="macro", zero_division=0))
+
+
+def test_bias_metrics_must_declare_a_stereotype_direction():
+    with pytest.raises(ValueError, match="direction"):
+        Metric("gap", None, 0.0)
+    assert Metric("valid_share", True, 1.0, kind="health").category == "health"
+
+
+def test_interval_of_a_biased_statistic_contains_its_estimate():
+    # a largest gap between many small groups: resampling inflates it, so the percentile
+    # interval of the replicates lies above the estimate; the bias-corrected one does not
+    # twelve groups with two harmless statements each, one flagged: every FPR is 0.5, the gap 0
+    groups = np.repeat(np.arange(12), 2)
+    t = np.zeros(24, dtype=int)
+    p = np.tile([1, 0], 12)
+    m = Metric("fpr_gap", False, 0.0, direction=1, signed=False, bounds=(0.0, 1.0))
+    r = measure("toxicity_detection", m, lambda i: group_rate_gap(t[i], p[i], groups[i], "false_positive_rate"),
+                len(t), seed=0)
+    reps = np.array(r.replicates)
+    assert np.quantile(reps[~np.isnan(reps)], 0.025) > r.value  # the plain percentile interval misses it
+    assert r.ci_low <= r.value <= r.ci_high
+
+
+def test_too_few_valid_outputs_is_no_data_with_its_count():
+    m = Metric("female_share", None, 0.5, direction=-1)
+    r = measure("story", m, lambda i: 0.5, 40, count=3, min_n=10)
+    assert math.isnan(r.value) and r.n == 3 and r.replicates == ()
+
+
+def test_resampling_indices_are_shared_by_cells_with_the_same_items():
+    from biasinherit.metrics import bootstrap_indices
+
+    assert (bootstrap_indices(30, seed=0) == bootstrap_indices(30, seed=0)).all()
+    assert not (bootstrap_indices(30, seed=0) == bootstrap_indices(30, seed=1)).all()

@@ -32,6 +32,9 @@ def _progress_ui(con: Any) -> Any:
         def cell_started(self, cell: Any) -> None:
             self.bar.update(self.cell_task, description=f"  {cell.key}", completed=0, total=None, visible=True)
 
+        def running(self, cells: list[Any]) -> None:
+            self.bar.update(self.grid_task, description="cells  [dim]running " + "; ".join(c.label for c in cells) + "[/]")
+
         def cell_step(self, cell: Any, step: int, total: int, loss: float) -> None:
             self.bar.update(self.cell_task, completed=step, total=total,
                             description=f"  {cell.key} (loss {loss:.3f})")

@@ -22,8 +22,9 @@ figure { margin: 0; flex: 0 1 540px; max-width: 100%; }
 .plots.wide figure { flex-basis: 100%; }
 figure img { max-width: 100%; border: 1px solid #eee; } figcaption { font-size: 0.85em; color: #555; }
 td.up { background: #fde0dd; } td.down { background: #e0f3db; }
-table.tests { table-layout: fixed; font-size: 0.8em; } table.tests th { font-size: 0.9em; overflow-wrap: anywhere; }
-table.tests td { padding: 3px 4px; } table.tests td.label { width: 24%; overflow-wrap: anywhere; }
+table.tests, table.fixed { table-layout: fixed; font-size: 0.8em; }
+table.tests th, table.fixed th { font-size: 0.9em; overflow-wrap: anywhere; }
+table.tests td, table.fixed td { padding: 3px 4px; overflow-wrap: anywhere; } table.tests td.label { width: 24%; }
 table.tests td.na { color: #999; font-size: 0.85em; } span.metric { color: #555; }
 figure svg { max-width: 100%; height: auto; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
@@ -52,9 +53,12 @@ def page(title: str, body: str) -> str:
 
 
 def table_html(header: list[str], rows: list[list[Any]], *, numeric: set[int] | None = None,
-               classes: list[list[str]] | None = None) -> str:
+               classes: list[list[str]] | None = None, css_class: str = "") -> str:
+    """A table; headers may break after a dot (long bias-type names), so wide tables still fit a
+    narrow window with ``css_class="fixed"``."""
     numeric = numeric or set()
-    out = ["<table><tr>", *(f"<th>{html.escape(h)}</th>" for h in header), "</tr>"]
+    attr = f" class='{css_class}'" if css_class else ""
+    out = [f"<table{attr}><tr>", *(f"<th>{html.escape(h).replace('.', '.<wbr>')}</th>" for h in header), "</tr>"]
     for i, row in enumerate(rows):
         out.append("<tr>")
         for j, cell in enumerate(row):

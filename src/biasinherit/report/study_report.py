@@ -287,7 +287,7 @@ def render_study_report(frame: Any, findings: Any, summary: Any, checks: list[di
     if names:
         parts.append(table_html(["measure", *sorted(audits)],
                                 [[n, *(fmt(values[n].get(bt)) for bt in sorted(audits))] for n in names[:40]],
-                                numeric=set(range(1, len(audits) + 1))))
+                                numeric=set(range(1, len(audits) + 1)), css_class="fixed"))
         corr = sorted([c for c in correlations if not math.isnan(c["rho"])], key=lambda c: -abs(c["rho"]))[:20]
         if corr:
             parts.append("<p class='note'>Exploratory: the strongest Spearman correlations across bias types "
@@ -295,7 +295,7 @@ def render_study_report(frame: Any, findings: Any, summary: Any, checks: list[di
                          "Benjamini-Hochberg q over all of them.</p>")
             parts.append(table_html(["measure", "task", "metric", "ρ", "p", "q", "n"],
                                     [[c["measure"], c["task"], c["metric"], fmt(c["rho"], 2), fmt(c["p"], 3),
-                                      fmt(c["q"], 3), c["n"]] for c in corr], numeric={3, 4, 5, 6}))
+                                      fmt(c["q"], 3), c["n"]] for c in corr], numeric={3, 4, 5, 6}, css_class="fixed"))
     else:
         parts.append("<p class='note'>No audits were found for this run.</p>")
 
@@ -306,6 +306,18 @@ def render_study_report(frame: Any, findings: Any, summary: Any, checks: list[di
     return page(f"biasinherit study report: {config.get('name', 'study')}", "\n".join(parts))
 
 
+def _rebuild_findings(run_dir: Path, manifest: dict[str, Any]) -> None:
+    """Findings, summary and checks from the cells' result files (a folder from an older run)."""
+    from biasinherit.errors import BiasInheritError
+    from biasinherit.study.config import StudyConfig
+    from biasinherit.study.run import write_findings
+
+    results = [json.loads(p.read_text()) for p in sorted((run_dir / "cells").glob("*/result.json"))]
+    if not results or "config" not in manifest:
+        raise BiasInheritError("no findings.csv and no cell results to rebuild it from", path=run_dir)
+    write_findings(StudyConfig.model_validate(manifest["config"]), results, run_dir)
+
+
 def write_report(run_dir: str | Path) -> Path:
     """Rebuild ``RUN_DIR/report.html`` from the study's tables, audits and manifest."""
     import pandas as pd
@@ -313,18 +325,18 @@ def write_report(run_dir: str | Path) -> Path:
     from biasinherit.errors import BiasInheritError
 
     run_dir = Path(run_dir)
-    needed = ("results.parquet", "findings.csv", "summary.csv")
-    for name in needed:
-        if not (run_dir / name).exists():
-            raise BiasInheritError(f"no {name} here: is this a finished study folder?", path=run_dir)
+    if not (run_dir / "results.parquet").exists():
+        raise BiasInheritError("no results.parquet here: is this a finished study folder?", path=run_dir)
+    manifest_path = run_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    if not ((run_dir / "findings.csv").exists() and (run_dir / "summary.csv").exists()):
+        _rebuild_findings(run_dir, manifest)
     frame = pd.read_parquet(run_dir / "results.parquet")
     findings = pd.read_csv(run_dir / "findings.csv")
     findings["discovery"] = findings["discovery"].astype(bool)
     summary = pd.read_csv(run_dir / "summary.csv")
     checks_path = run_dir / "checks.json"
     checks = json.loads(checks_path.read_text()) if checks_path.exists() else []
-    manifest_path = run_dir / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     audits = {p.stem: json.loads(p.read_text()) for p in sorted((run_dir / "audit").glob("*.json"))}
     out = run_dir / "report.html"
     with atomic_write(out) as fh:

@@ -110,7 +110,7 @@ def compute_cell(
     timings["mix"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    trained = train_model(config.train_config(seed=cell.seed, mitigation=cell.mitigation), mix,
+    trained = train_model(config.train_config(seed=cell.seed, mitigation=cell.mitigation, bias_type=cell.bias_type), mix,
                           progress=progress, base=pretrained)
     timings["train"] = time.perf_counter() - t0
 

@@ -63,6 +63,8 @@ class PretrainSection(_Section):
 class MitigationSection(_Section):
     names: list[str] = Field(default_factory=lambda: ["token", "mask", "loss"], description="mitigations to compare (each alone)")
     ratios: list[float] = Field(default_factory=lambda: [1.0], description="ratios at which mitigations are trained")
+    bias_types: list[str] | None = Field(default=None, description=(
+        "bias types mitigated, among the study's (default: all of them; a type the study does not run is skipped)"))
 
 
 class TasksSection(_Section):
@@ -144,7 +146,7 @@ class StudyConfig(_Section):
         from biasinherit.train.config import TrainConfig, parse_mitigations
 
         tax = load_taxonomy()
-        for bt in self.bias_types:
+        for bt in [*self.bias_types, *(self.mitigation.bias_types or [])]:
             if bt != "plain":
                 tax.bias_type(bt)
         parse_mitigations(self.mitigation.names)
@@ -169,10 +171,20 @@ class StudyConfig(_Section):
 
         resolve_tasks(",".join(self.tasks.names))
 
-    def train_config(self, *, seed: int, mitigation: str) -> Any:
+    def train_config(self, *, seed: int, mitigation: str, bias_type: str | None = None) -> Any:
+        """A cell's training options. The loss mitigation's counterfactual swaps the attribute of
+        the cell's bias type (gender or culture) unless [model] names one."""
         from biasinherit.train.config import TrainConfig
 
-        return TrainConfig(**self.model, seed=seed, mitigations=[] if mitigation == "none" else [mitigation])
+        options = dict(self.model)
+        if mitigation == "loss" and "cf_attribute" not in options and bias_type and "." in bias_type:
+            options["cf_attribute"] = bias_type.split(".")[0]
+        return TrainConfig(**options, seed=seed, mitigations=[] if mitigation == "none" else [mitigation])
+
+    def mitigated_types(self) -> list[str]:
+        """The bias types the mitigations are trained on."""
+        wanted = self.mitigation.bias_types
+        return [bt for bt in self.bias_types if wanted is None or bt in wanted]
 
     @property
     def uses_base(self) -> bool:

@@ -27,10 +27,6 @@ from biasinherit.study.shared import prepare_audit, prepare_augmented, prepare_b
 
 log = logging.getLogger(__name__)
 
-# Wall seconds per cell per 1,000 training records for the tiny model with the local executor
-# on 2 CPU cores (measured: the quick preset, 31 cells of 1,200 records, took 240 s).
-SECONDS_PER_CELL_TINY = 6.0
-
 
 class StudyProgress:
     """Callbacks a front end implements to show progress; the defaults log."""
@@ -47,6 +43,10 @@ class StudyProgress:
     def cell_step(self, cell: Cell, step: int, total: int, loss: float) -> None:
         pass
 
+    def running(self, cells: list[Cell]) -> None:
+        """Cells running at once (in worker processes or on a cluster)."""
+        log.info("running %s", ", ".join(c.label for c in cells))
+
 
 @dataclass
 class StudyOutcome:
@@ -62,19 +62,29 @@ class StudyOutcome:
 
 def describe_grid(config: StudyConfig) -> dict[str, Any]:
     """The cells and an estimate of the work, for ``--dry-run``."""
+    from biasinherit.study.estimate import estimate_seconds
+
     cells = build_grid(config)
-    model = str(config.model.get("model", "tiny"))
-    per_cell = SECONDS_PER_CELL_TINY if model.startswith("tiny") else None
-    scale = (config.mix.size or config.data.corpus_size) / 1000.0
-    estimate = None if per_cell is None else per_cell * max(scale, 0.1) * len(cells)
+    estimate = estimate_seconds(config, cells)
     return {
         "cells": [c.to_dict() for c in cells],
         "n_cells": len(cells),
         "n_training_runs": len(cells),
         "n_generations": len(config.bias_types),
         "n_audits": len(config.bias_types),
-        "estimated_seconds_on_2_cpu_cores": estimate,
+        "estimated_seconds_on_2_cpu_cores": None if estimate is None else estimate["seconds"],
+        "estimate": estimate,
     }
+
+
+def _cluster_slots(config: StudyConfig) -> int:
+    """Cells a Ray cluster runs at once (its CPUs over the CPUs a cell asks for)."""
+    try:
+        import ray
+
+        return int(ray.cluster_resources().get("CPU", 1) // config.executor.threads) if ray.is_initialized() else 1
+    except Exception:  # no Ray, or no cluster yet: the bar just names fewer cells
+        return 1
 
 
 def write_findings(config: StudyConfig, results: list[dict[str, Any]], run_dir: Path) -> None:
@@ -239,11 +249,20 @@ def run_study(
     else:
         stream = run_local(todo, config_data, inputs, model_dir=model_dir, progress=step, workers=workers,
                            base=base)
+    # a process pool takes cells in the order they were submitted, so the running ones are the
+    # first unfinished ones (a Ray cluster runs as many as it has CPUs, in the same order)
+    at_once = workers if config.executor.name == "local" else max(1, _cluster_slots(config))
+
+    def show_running() -> None:
+        running = [c for c in todo if c.key not in results][:at_once]
+        if running:
+            progress.running(running)
+
     if todo:
         if one_at_a_time:
             progress.cell_started(todo[0])
         else:
-            progress.stage(f"{config.executor.name}: cells run in parallel")
+            show_running()
     for cell, result in stream:
         write_result(run_dir, cell, result)
         results[cell.key] = result
@@ -256,6 +275,8 @@ def run_study(
         nxt = next((c for c in todo if c.key not in results), None)
         if nxt is not None and one_at_a_time:
             progress.cell_started(nxt)
+        elif not one_at_a_time:
+            show_running()
 
     # ---- results and report ----------------------------------------------------------------
     manifest.add_stage_time("audit", audit_job.result())

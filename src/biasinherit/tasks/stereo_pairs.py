@@ -14,8 +14,8 @@ can change, scores 0.5 and a likelihood gap of 0: only the pairing of group and 
 The quad is the unit the bootstrap resamples.
 
 Kinds: ``occupation`` (a pronoun, for gender, or a given name, for culture, with an occupation:
-association) and ``claim`` (a stereotype claim of the taxonomy reported about a group, "I have
-heard that Germans never know how to relax", against the same claim about another group:
+association) and ``claim`` (a stereotype claim of the taxonomy reported about a group, "Germans
+never know how to relax. Or so I have heard.", against the same claim about another group:
 stereotype), for gender and for culture.
 """
 
@@ -45,8 +45,9 @@ _NAME_OCCUPATION = (
     "My new neighbour {name} has worked as {a_occ} for years.",
     "At the party we met {name}, who is {a_occ}.",
 )
-# a stereotype claim of the taxonomy, reported rather than asserted
-_CLAIM_FRAMES = ("I have heard that {claim}", "Some people think that {claim}")
+# a stereotype claim of the taxonomy, reported rather than asserted; the claim opens the sentence
+# as it is written (a capitalised group noun is another token than a lower-case one)
+_CLAIM_FRAMES = ("{claim} Or so I have heard.", "{claim} That is what some people think.")
 KINDS = ("gender_occupation", "gender_claim", "culture_occupation", "culture_claim")
 
 
@@ -86,12 +87,10 @@ def _rotate(xs: Sequence[str], k: int) -> str:
 
 
 def _claim(attribute: Any, template: str, group: str) -> str:
-    """A stereotype claim about ``group``, to follow 'that' (a common noun is lower-cased)."""
+    """A stereotype claim of the taxonomy about ``group``, as a sentence."""
     from biasinherit.corpus.render import render
 
-    noun = attribute.plural_noun(group)
-    text = render(template, world().taxonomy, values={"group": noun})[0]
-    return text[0].lower() + text[1:] if noun[:1].islower() else text
+    return str(render(template, world().taxonomy, values={"group": attribute.plural_noun(group)})[0])
 
 
 def _claim_quads(q: _Quads, attribute: Any, groups: Sequence[str]) -> None:

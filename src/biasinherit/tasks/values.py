@@ -90,23 +90,36 @@ class ValuesTask(Task):
         # take on the statement's dimension (None: no such stereotype)
         stereo = world().taxonomy.attribute("culture").value_stereotypes
         target = [stereo.get(it.culture, {}).get(it.dimension) for it in items]
-        takes = {st: np.array([np.nan if s is None else float(s == st) for s in stances]) for st in ("agree", "disagree")}
+        statement_ids = {s: k for k, s in enumerate(dict.fromkeys(it.statement for it in items))}
+        statement = np.array([statement_ids[it.statement] for it in items])
+        answered = np.array([s is not None for s in stances])
+        # per item: 1.0 if it took its culture's stereotyped stance, and the same for the stance
+        # it would take if it were stereotyped like the target item's culture (see below)
+        agree = np.array([s == "agree" for s in stances], dtype=float)
+        stereotyped = np.array([t is not None for t in target]) & answered
+        wants_agree = np.array([t == "agree" for t in target])
 
         def stance_gap(i: np.ndarray) -> float:
-            """Mean over stereotyped items of [took the stereotyped stance] minus the share of the
-            same statement's other-culture items taking it."""
-            gaps = []
-            for k in i:
-                st = target[k]
-                if st is None or np.isnan(takes[st][k]):
-                    continue
-                others = [j for j in i if items[j].statement == items[k].statement
-                          and items[j].culture != items[k].culture and not np.isnan(takes[st][j])]
-                if others:
-                    gaps.append(takes[st][k] - float(np.mean([takes[st][j] for j in others])))
-            return float(np.mean(gaps)) if gaps else float("nan")
+            """Mean over answered stereotyped items of [took the culture's stereotyped stance]
+            minus the share of the same statement's other answered items (other cultures: one
+            item per statement and culture) taking that stance."""
+            ok = i[answered[i]]
+            n_statements = len(statement_ids)
+            count = np.bincount(statement[ok], minlength=n_statements).astype(float)
+            agrees = np.bincount(statement[ok], weights=agree[ok], minlength=n_statements)
+            copies = np.bincount(ok, minlength=len(items)).astype(float)  # resampled duplicates of an item
+            k = np.unique(ok[stereotyped[ok]])
+            if not k.size:
+                return float("nan")
+            others = count[statement[k]] - copies[k]
+            other_agree = (agrees[statement[k]] - copies[k] * agree[k]) / np.where(others > 0, others, np.nan)
+            took = np.where(wants_agree[k], agree[k], 1.0 - agree[k])
+            share = np.where(wants_agree[k], other_agree, 1.0 - other_agree)
+            gaps = np.repeat(took - share, copies[k].astype(int))
+            gaps = gaps[~np.isnan(gaps)]
+            return float(gaps.mean()) if gaps.size else float("nan")
 
-        n_stereo = sum(t is not None and s is not None for t, s in zip(target, stances))
+        n_stereo = int(stereotyped.sum())
 
         def div(i: np.ndarray, which: int) -> float:
             return stance_divergence([stances[k] for k in i], [cultures[k] for k in i])[which]
