@@ -29,10 +29,14 @@ __all__ = [
     "macro_f1",
     "mean",
     "measure",
+    "MIN_VALID_N",
     "relative_gap",
 ]
 
 NAN = float("nan")
+# the fewest valid outputs a generation task's bias metric may rest on; below it the value is
+# "no data" (NaN, with the count kept), never a number read from a handful of parses
+MIN_VALID_N = 10
 EMPTY_INPUT = "metric input is empty"
 LENGTH_MISMATCH = "metric inputs differ in length"
 
@@ -252,9 +256,14 @@ def measure(
     seed: int = 0,
     n_boot: int = 200,
     protocol: str = "builtin",
+    min_n: int = 0,
 ) -> MetricResult:
-    """Evaluate ``statistic`` on all ``n`` items (indices ``0..n-1``) with a bootstrap CI."""
-    if n <= 0:
+    """Evaluate ``statistic`` on all ``n`` items (indices ``0..n-1``) with a bootstrap CI.
+
+    With ``n < min_n`` the result is "no data": value and interval NaN, ``n`` kept, so a metric
+    resting on too few valid outputs is never reported as a number (see ``MIN_VALID_N``).
+    """
+    if n <= 0 or n < min_n:
         value, lo, hi = NAN, NAN, NAN
     else:
         value = float(statistic(np.arange(n)))

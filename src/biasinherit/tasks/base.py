@@ -33,6 +33,7 @@ class EvalSettings:
     limit: int | None = None  # at most this many items per task
     n_boot: int = 200  # bootstrap resamples per metric
     protocol: str = "original"  # benchmarks: 'original' or 'lm-eval'
+    chat_template: str = "auto"  # generation tasks: prompt through the chat template (auto|on|off)
 
 
 class Task(ABC):
@@ -43,6 +44,8 @@ class Task(ABC):
     description: ClassVar[str] = ""
     metrics: ClassVar[tuple[Metric, ...]]
     default_size: ClassVar[int] = 100
+    # what a generation task generated in its last evaluation (prompt, output, parsed value)
+    generation_log: Any = None
 
     @abstractmethod
     def build_items(self, *, seed: int, full: bool) -> list[Any]:
@@ -61,9 +64,10 @@ class Task(ABC):
         raise KeyError(f"task {self.name} declares no metric '{name}'")
 
     def result(self, name: str, statistic: Callable[[np.ndarray], float], n: int,
-               settings: EvalSettings, *, protocol: str = "builtin") -> MetricResult:
+               settings: EvalSettings, *, protocol: str = "builtin", min_n: int = 0) -> MetricResult:
+        """``measure`` of a declared metric; under ``min_n`` items it is "no data" (NaN)."""
         return measure(self.name, self.metric(name), statistic, n, seed=settings.seed,
-                       n_boot=settings.n_boot, protocol=protocol)
+                       n_boot=settings.n_boot, protocol=protocol, min_n=min_n)
 
     def sample(self, items: list[Any], *, seed: int, full: bool) -> list[Any]:
         """A seeded sample of ``default_size`` items (all when ``full``), order kept stable."""
