@@ -46,21 +46,14 @@ def list_(
     cache_dir: Annotated[Optional[Path], typer.Option(help="models cache (default: as for fetch)")] = None,
 ) -> None:
     """What can be fetched, and what is in the cache (size, path, licence)."""
-    from rich.console import Console
-    from rich.table import Table
-
     from biasinherit.models.fetch import list_models, models_cache_dir
 
-    table = Table(title=f"packaged models (cache: {models_cache_dir(cache_dir)})")
-    for col in ("name", "licence", "download", "cached", "size", "path", "about"):
-        table.add_column(col, overflow="fold", no_wrap=col in ("name", "download", "size"))
+    print(f"packaged models (cache: {models_cache_dir(cache_dir)})")
     for item in list_models(cache_dir):
-        table.add_row(
-            item.model.name, item.model.licence, f"{item.model.download_mb} MB",
-            "yes" if item.path else "no", f"{item.size_bytes / 1e6:,.0f} MB" if item.path else "-",
-            str(item.path) if item.path else "-", item.model.summary,
-        )
-    Console().print(table)
+        m = item.model
+        state = f"cached, {item.size_bytes / 1e6:,.0f} MB: {item.path}" if item.path else "not fetched"
+        print(f"  {m.name}  [{m.licence}]  {m.download_mb} MB download; {state}")
+        print(f"      {m.description}")
 
 
 def register(app: typer.Typer) -> None:

