@@ -19,6 +19,11 @@ def audit(
     max_embedded: Annotated[int, typer.Option(help="records of each set embedded for the distribution tests")] = 2000,
     permutations: Annotated[int, typer.Option(help="permutations for p-values")] = 200,
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    include_parse_failed: Annotated[bool, typer.Option(
+        "--include-parse-failed", help="also audit records whose generator reply did not parse "
+                                       "(meta.parse_failed; left out by default)")] = False,
+    min_count: Annotated[int, typer.Option(
+        help="records or mentions a measure must rest on; below it the measure is marked 'few data'")] = 20,
 ) -> None:
     """Compare augmented data with the original: values, group data, data distribution."""
     from rich.progress import Progress
@@ -30,7 +35,8 @@ def audit(
     from biasinherit.records import load_records
 
     config = AuditConfig(embedding_model=embedding_model, cache_dir=cache_dir, max_embedded=max_embedded,
-                         n_permutations=permutations, seed=seed)
+                         n_permutations=permutations, seed=seed, include_parse_failed=include_parse_failed,
+                         min_count=min_count)
     embedder = EmbeddingModel(config.embedding_model, cache_dir=config.cache_dir)  # fail fast on a bad path
     orig = load_records(original)
     aug = load_records(augmented)

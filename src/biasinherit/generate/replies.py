@@ -130,6 +130,8 @@ _ABOUT_REWRITE = re.compile(
 )
 _PREAMBLE = re.compile(r"^[^\n\"“]{0,100}:\s*$")
 _QUOTED_AFTER_PREAMBLE = re.compile(r"^[^\"“]{0,100}:\s*[\"“](?P<text>[^\"”]+)[\"”]\W*$")
+_INLINE_PREAMBLE = re.compile(r"^(?:here(?:'s| is| are)|sure|okay|certainly)\b[^:\n]{0,120}:[ \t]*(?=\S)",
+                              re.IGNORECASE)
 _LEADING_LABEL = re.compile(r"^[ \t*_#]*(?:(?:new|rewritten)\s+)?(?:answer|text|response)[ \t*_]*[:：]\s*",
                             re.IGNORECASE)
 
@@ -159,6 +161,7 @@ def _read_rewrite(text: str, snippet: str, original: str | None) -> Reply:
     quoted = _QUOTED_AFTER_PREAMBLE.match(first)
     if quoted:
         first = quoted.group("text").strip()
+    first = _INLINE_PREAMBLE.sub("", first, count=1)
     first = _clean(_LEADING_LABEL.sub("", first, count=1))
     if not first:
         raise MalformedReply(f"empty rewrite: {snippet!r}")
