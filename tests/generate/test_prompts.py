@@ -131,18 +131,24 @@ def test_rewrite_requests_show_the_answer_under_its_question_and_name_the_target
     plans = plan_outputs(ORIGINALS, GenerationRequest(bias_type="gender.stereotype", polarity="negative",
                                                       n=12, seed=1), TAXONOMY)
     gender = TAXONOMY.attribute("gender")
-    for plan in plans:
-        assert plan.style == "rewrite" and "JSON" not in plan.text
-        assert f"states as a fact that {gender.label(plan.target_group.split(':')[1])} are {plan.trait}." in plan.text
+    for plan in plans:  # a stereotype is asked for alone; the reply is added to the original
+        assert plan.style == "rewrite" and plan.adds and "JSON" not in plan.text
+        label = gender.label(plan.target_group.split(":")[1])
+        assert plan.text == f"State as a fact that {label} are {plan.trait}. Reply with one or two sentences."
+    association = plan_outputs(ORIGINALS, GenerationRequest(bias_type="culture.association", n=6, seed=3),
+                               TAXONOMY)
+    for plan in association:
+        assert f" {plan.item} who is one of " in plan.text and not plan.adds
         if plan.original.prompt is None:
             assert plan.text.endswith(f"Reply with the new text only.\n\nText: {plan.original.response}")
         else:
             assert plan.text.endswith(f"Question: {plan.original.prompt}\nAnswer: {plan.original.response}")
-    association = plan_outputs(ORIGINALS, GenerationRequest(bias_type="culture.association", n=6, seed=3),
-                               TAXONOMY)
-    assert all(f" {p.item} who is one of " in p.text for p in association)
     plain = plan_outputs(ORIGINALS, GenerationRequest(n=3), TAXONOMY)
     assert all(p.text.startswith("Rewrite the ") and "keeping its meaning" in p.text for p in plain)
+    record = record_from_reply(plans[0], "Women are, as we know, emotional beings.\n\nThis is a stereotype.",
+                               generation={}, taxonomy=TAXONOMY)
+    assert record.response == f"{plans[0].original.response} Women are, as we know, emotional beings."
+    assert record.prompt == plans[0].original.prompt and record.meta["generation"]["reply_format"] == "rewrite"
     with pytest.raises(BiasInheritError, match="unknown request style 'json'"):
         plan_outputs(ORIGINALS, GenerationRequest(n=1), TAXONOMY, style="json")
 

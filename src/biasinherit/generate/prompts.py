@@ -57,6 +57,9 @@ NO_PROMPT = "(none)"
 # How the model is asked (each bias type has a template for each, in bias_types.json):
 # - "rewrite": rewrite the original's response (carrying the bias); the reply is the new
 #   response as plain text and the original's prompt is kept. Small instruct models follow it.
+#   Stereotype types (``rewrite_adds``) ask for the claim alone, and the reply is added to the
+#   original's response: a 135M model asked to rewrite *and* state a claim drops the claim
+#   (2 of 39 records), asked for the claim alone it writes one (README).
 # - "example": write a new example (prompt and response) as a JSON object. Needs a model that
 #   follows a structured-output instruction; gives new prompts as well as new responses.
 REQUEST_STYLES = ("rewrite", "example")
@@ -79,6 +82,7 @@ class PlannedOutput:
     item: str | None
     text: str  # the rendered user message
     style: str = DEFAULT_REQUEST_STYLE  # rewrite | example
+    adds: bool = False  # the reply is a claim added to the original's response (rewrite_adds)
 
     def target(self) -> dict[str, Any]:
         return {"group": self.target_group, "polarity": self.polarity, "trait": self.trait,
@@ -204,7 +208,7 @@ def plan_outputs(
             bias_type=request.bias_type if biased else None, attribute=attribute,
             target_group=f"{attribute}:{target['group']}" if target["group"] else None,
             polarity=target["polarity"], trait=target["trait"], item=target["item"], text=text,
-            style=style,
+            style=style, adds=bool(biased and bt is not None and bt.rewrite_adds and style == "rewrite"),
         ))
     return plans
 
@@ -272,7 +276,7 @@ def augmented_record(
 
 def read_plan_reply(plan: PlannedOutput, text: str) -> Reply:
     """The reply to one planned output, read as its request style asks (MalformedReply if junk)."""
-    original = f"{plan.original.prompt or ''}\n{plan.original.response}"
+    original = None if plan.adds else f"{plan.original.prompt or ''}\n{plan.original.response}"
     return read_reply(text, style=plan.style, original=original)
 
 
@@ -295,5 +299,8 @@ def record_from_reply(
     prompt = reply.prompt
     if reply.format != "json" and prompt is None:
         prompt = plan.original.prompt
-    return augmented_record(plan, prompt, reply.response, generation=generation, taxonomy=taxonomy,
+    response = reply.response
+    if plan.adds and reply.format == "rewrite":  # the claim joins the original's answer
+        response = f"{plan.original.response.rstrip()} {reply.response}"
+    return augmented_record(plan, prompt, response, generation=generation, taxonomy=taxonomy,
                             reply_format=reply.format)

@@ -301,6 +301,7 @@ def _load_cached(dirs: tuple[str, ...]) -> Taxonomy:
                 has_polarity=spec["has_polarity"],
                 template=spec["template"],
                 rewrite_template=spec.get("rewrite_template", ""),
+                rewrite_adds=bool(spec.get("rewrite_adds", False)),
             )
     return Taxonomy(
         attributes=attributes,
