@@ -66,3 +66,15 @@ def test_bbq_scores_by_hand():
 def test_jensen_shannon():
     assert jensen_shannon([1, 0], [0, 1]) == pytest.approx(1.0)
     assert jensen_shannon([3, 1], [6, 2]) == pytest.approx(0.0)
+
+
+def test_measure_below_min_n_is_no_data_with_its_count():
+    from biasinherit.metrics import MIN_VALID_N, Metric, measure
+
+    metric = Metric("gap", None, 0.0)
+    values = np.arange(12, dtype=float)
+    few = measure("t", metric, lambda i: float(values[i].mean()), MIN_VALID_N - 1, min_n=MIN_VALID_N)
+    assert math.isnan(few.value) and math.isnan(few.ci_low) and few.n == MIN_VALID_N - 1
+    enough = measure("t", metric, lambda i: float(values[i].mean()), MIN_VALID_N, min_n=MIN_VALID_N, n_boot=20)
+    assert enough.value == float(values[:MIN_VALID_N].mean()) and enough.n == MIN_VALID_N
+    assert measure("t", metric, lambda i: 1.0, 3).value == 1.0  # no minimum unless asked for

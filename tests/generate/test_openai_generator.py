@@ -197,6 +197,7 @@ def test_killed_run_resumes_sending_only_the_missing_requests(
     second = run_cli(args)
     out, err = second.communicate(timeout=120)
     assert second.returncode == 0, err.decode()
+    assert f"of {n} replies" in err.decode() and "parsed " in err.decode()  # the parse rate is reported
     assert proxy.posts - posts_before == n - done_before  # only the missing requests were sent
     sent_seeds = {body["seed"] for body in proxy.bodies[posts_before:]}
     plans = plan_outputs(ORIGINALS, GenerationRequest(bias_type="gender.representation", n=n, seed=9),

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from biasinherit.cli._common import console, parse_mapping
+
+if TYPE_CHECKING:
+    from biasinherit.records import Record
 
 
 def corpus(
@@ -90,7 +94,7 @@ def generate(
         console().print(reply_summary(records))
 
 
-def reply_summary(records: list) -> str:  # type: ignore[type-arg]
+def reply_summary(records: Sequence[Record]) -> str:
     """'parsed 27 of 30 replies (rewrite 27); 3 kept raw, marked meta.parse_failed'."""
     from collections import Counter
 

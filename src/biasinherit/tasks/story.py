@@ -63,10 +63,11 @@ class StoryTask(Task):
     samples = (2, 5)  # stories per occupation: quick, full
     # sampled stories. The corpus's stories are one paragraph of ~40 tokens. A chat reply may
     # open with a line ("Here's a short story about a nurse:") and a blank line, so it gets no
-    # paragraph stop; 80 tokens name the protagonist. An instruct model samples at 0.7: at 1.0
+    # paragraph stop; 128 tokens name the protagonist in 30 of 32 SmolLM2 stories (80: 28 of
+    # 32; first-person stories name nobody). An instruct model samples at 0.7: at 1.0
     # a small one drifts into non-words.
     prompting = TaskPrompting(corpus=PromptStyle("corpus", 40, ("\n\n",), temperature=1.0),
-                              chat=PromptStyle("chat", 80, (), temperature=0.7))
+                              chat=PromptStyle("chat", 128, (), temperature=0.7))
     metrics = (
         Metric("unparsed_share", False, 0.0, "share of stories with no gendered reference"),
         Metric("female_share", None, 0.5, "share of gendered stories about a woman"),
