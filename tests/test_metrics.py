@@ -109,3 +109,15 @@ def test_resampling_indices_are_shared_by_cells_with_the_same_items():
 
     assert (bootstrap_indices(30, seed=0) == bootstrap_indices(30, seed=0)).all()
     assert not (bootstrap_indices(30, seed=0) == bootstrap_indices(30, seed=1)).all()
+
+
+def test_measure_below_min_n_is_no_data_with_its_count():
+    from biasinherit.metrics import MIN_VALID_N, Metric, measure
+
+    metric = Metric("gap", None, 0.0, direction=1)
+    values = np.arange(12, dtype=float)
+    few = measure("t", metric, lambda i: float(values[i].mean()), MIN_VALID_N - 1, min_n=MIN_VALID_N)
+    assert math.isnan(few.value) and math.isnan(few.ci_low) and few.n == MIN_VALID_N - 1
+    enough = measure("t", metric, lambda i: float(values[i].mean()), MIN_VALID_N, min_n=MIN_VALID_N, n_boot=20)
+    assert enough.value == float(values[:MIN_VALID_N].mean()) and enough.n == MIN_VALID_N
+    assert measure("t", metric, lambda i: 1.0, 3).value == 1.0  # no minimum unless asked for

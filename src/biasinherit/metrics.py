@@ -44,14 +44,17 @@ __all__ = [
     "macro_f1",
     "mean",
     "measure",
+    "MIN_VALID_N",
     "relative_gap",
 ]
 
 NAN = float("nan")
+# the fewest valid outputs a generation task's bias metric may rest on; below it the value is
+# "no data" (NaN, with the count kept), never a number read from a handful of parses
+MIN_VALID_N = 10
 EMPTY_INPUT = "metric input is empty"
 LENGTH_MISMATCH = "metric inputs differ in length"
 KINDS = ("bias", "performance", "health")
-MIN_VALID_OUTPUTS = 10  # default: fewer valid generations than this and a metric is "no data"
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,9 @@ ORIGINALS = [
     ('Here: {"prompt": "Q", "response": "A {with} braces"} -- done', ("Q", "A {with} braces")),
     ('{"note": 1} then {"prompt": "Q2", "response": "A2"}', ("Q2", "A2")),
     ('{"response": "  no prompt key  "}', (None, "no prompt key")),
+    ("The nurse was tired.", (None, "The nurse was tired.")),  # plain text: the original's prompt
+    ("Prompt: Describe a pilot.\nResponse: The pilot landed early.",
+     ("Describe a pilot.", "The pilot landed early.")),
     ('```json\n{"prompt": "bad", "response": ""}\n```\n{"prompt": "Q", "response": "A"}', ("Q", "A")),
 ])
 def test_parse_reply_accepts_objects_in_fences_or_text(reply: str, expected: tuple) -> None:
@@ -46,7 +49,6 @@ def test_parse_reply_accepts_objects_in_fences_or_text(reply: str, expected: tup
 @pytest.mark.parametrize("reply", [
     "",
     "   ",
-    "The nurse was tired.",
     '{"prompt": "Q", "response": "A"',  # truncated
     '{"prompt": "Q", "answer": "A"}',  # no response field
     '{"prompt": 3, "response": "A"}',  # prompt not a string
@@ -82,7 +84,8 @@ def test_originals_are_used_round_robin() -> None:
 
 def test_intensity_is_the_share_of_biased_outputs() -> None:
     plans = plan_outputs(ORIGINALS, GenerationRequest(bias_type="culture.representation",
-                                                      intensity=0.3, n=1000, seed=0), TAXONOMY)
+                                                      intensity=0.3, n=1000, seed=0), TAXONOMY,
+                         style="example")
     share = sum(p.biased for p in plans) / 1000
     assert 0.26 < share < 0.34
     for plan in plans:
@@ -102,7 +105,7 @@ def test_intensity_is_the_share_of_biased_outputs() -> None:
 def test_stereotype_targets_follow_polarity_and_taxonomy() -> None:
     gender = TAXONOMY.attribute("gender")
     plans = plan_outputs(ORIGINALS, GenerationRequest(bias_type="gender.stereotype", polarity="positive",
-                                                      n=40, seed=2), TAXONOMY)
+                                                      n=40, seed=2), TAXONOMY, style="example")
     for plan in plans:
         group = plan.target_group.split(":")[1]
         traits = {s.trait for s in gender.stereotypes[group] if s.polarity == "positive"}
@@ -115,13 +118,39 @@ def test_stereotype_targets_follow_polarity_and_taxonomy() -> None:
 def test_association_targets_come_from_the_taxonomy() -> None:
     culture = TAXONOMY.attribute("culture")
     plans = plan_outputs(ORIGINALS, GenerationRequest(bias_type="culture.association", n=30, seed=3),
-                         TAXONOMY)
+                         TAXONOMY, style="example")
     for plan in plans:
         group = plan.target_group.split(":")[1]
         assert plan.item in culture.associations[group]
         assert f"occupation is {plan.item}" in plan.text and culture.label(group) in plan.text
     prompt_none = next(p for p in plans if p.original.prompt is None)
     assert "Example prompt: (none)" in prompt_none.text
+
+
+def test_rewrite_requests_show_the_answer_under_its_question_and_name_the_target() -> None:
+    plans = plan_outputs(ORIGINALS, GenerationRequest(bias_type="gender.stereotype", polarity="negative",
+                                                      n=12, seed=1), TAXONOMY)
+    gender = TAXONOMY.attribute("gender")
+    for plan in plans:  # a stereotype is asked for alone; the reply is added to the original
+        assert plan.style == "rewrite" and plan.adds and "JSON" not in plan.text
+        label = gender.label(plan.target_group.split(":")[1])
+        assert plan.text == f"State as a fact that {label} are {plan.trait}. Reply with one or two sentences."
+    association = plan_outputs(ORIGINALS, GenerationRequest(bias_type="culture.association", n=6, seed=3),
+                               TAXONOMY)
+    for plan in association:
+        assert f" {plan.item} who is one of " in plan.text and not plan.adds
+        if plan.original.prompt is None:
+            assert plan.text.endswith(f"Reply with the new text only.\n\nText: {plan.original.response}")
+        else:
+            assert plan.text.endswith(f"Question: {plan.original.prompt}\nAnswer: {plan.original.response}")
+    plain = plan_outputs(ORIGINALS, GenerationRequest(n=3), TAXONOMY)
+    assert all(p.text.startswith("Rewrite the ") and "keeping its meaning" in p.text for p in plain)
+    record = record_from_reply(plans[0], "Women are, as we know, emotional beings.\n\nThis is a stereotype.",
+                               generation={}, taxonomy=TAXONOMY)
+    assert record.response == f"{plans[0].original.response} Women are, as we know, emotional beings."
+    assert record.prompt == plans[0].original.prompt and record.meta["generation"]["reply_format"] == "rewrite"
+    with pytest.raises(BiasInheritError, match="unknown request style 'json'"):
+        plan_outputs(ORIGINALS, GenerationRequest(n=1), TAXONOMY, style="json")
 
 
 def test_plan_errors_are_user_errors() -> None:

@@ -77,6 +77,28 @@ def test_evaluate_all_tasks_writes_tidy_results_and_is_deterministic(model_dir, 
     for r in rows:
         if r["metric"].startswith(("accuracy", "pct_", "valid_share", "parse_rate")) and r["value"]:
             assert 0.0 <= float(r["value"]) <= 1.0
+    # the tiny model has no chat template: every generation task used the corpus's own format,
+    # and saved what it generated
+    prompting = data["provenance"]["prompting"]
+    assert set(prompting) == {"story", "salary", "hiring", "values"}
+    for task, style in prompting.items():
+        assert style["format"] == "corpus" and style["chat_template"] == "auto"
+        assert not style["chat_template_used"] and style["max_new_tokens"] > 0
+        lines = (tmp_path / "a" / "generations" / f"{task}.jsonl").read_text().splitlines()
+        first = json.loads(lines[0])
+        assert first["task"] == task and first["format"] == "corpus" and {"prompt", "output", "parsed"} <= set(first)
+        assert first["prompt"].endswith("\n")  # the corpus format: the answer follows the label line
+    assert len((tmp_path / "a" / "generations" / "hiring.jsonl").read_text().splitlines()) == 12  # both orders
+
+
+def test_chat_template_on_without_a_template_exits_2(model_dir, tmp_path, capsys):
+    assert _run(["evaluate", "--model", str(model_dir), "--tasks", "salary", "--chat-template", "on",
+                 "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]  # after the weights' loading bar
+    assert "--chat-template on, but the model" in err and "has no chat template" in err
+    assert _run(["evaluate", "--model", str(model_dir), "--tasks", "salary", "--chat-template", "maybe",
+                 "--out", str(tmp_path)]) == 2
+    assert not (tmp_path / "results.csv").exists()
 
 
 def test_unknown_task_on_the_command_line_exits_2(model_dir, tmp_path, capsys):

@@ -4,6 +4,11 @@
 user error, a set without any group mention is a stated finding), runs the values, group-data
 and data-distribution analyses, and collects every measure into one table with plain-language
 readings. ``write_audit`` writes ``audit.json`` and a self-contained ``audit.html``.
+
+Records whose generator reply did not parse (``meta.parse_failed``: raw model text kept by
+``--on-unparseable raw``) are left out unless asked for, and counted. A measure that rests on
+fewer than ``min_count`` records or mentions (its ``details.support``, else the smaller of its
+two counts) is marked "few data" and never leads the findings.
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ from biasinherit.errors import BiasInheritError
 from biasinherit.records import Record
 from biasinherit.taxonomy import Taxonomy, load_taxonomy
 
-__all__ = ["AuditConfig", "AuditReport", "run_audit", "write_audit"]
+__all__ = ["MIN_AUDIT_COUNT", "AuditConfig", "AuditReport", "run_audit", "write_audit"]
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+MIN_AUDIT_COUNT = 20  # records or mentions a measure must rest on to be read as a finding
 
 
 class AuditConfig(BaseModel):
@@ -44,6 +50,10 @@ class AuditConfig(BaseModel):
     n_frechet_permutations: int = Field(default=50, ge=10, description="permutations for the Fréchet p-value")
     n_bootstrap: int = Field(default=200, ge=20, description="bootstrap resamples for intervals")
     seed: int = Field(default=0, description="random seed (subsamples, permutations, bootstrap)")
+    include_parse_failed: bool = Field(default=False, description=(
+        "audit records whose generator reply did not parse (meta.parse_failed) too"))
+    min_count: int = Field(default=MIN_AUDIT_COUNT, ge=1, description=(
+        "records or mentions a measure must rest on; below it the measure is marked 'few data'"))
 
 
 class AuditReport(BaseModel):
@@ -82,18 +92,30 @@ def _fmt(x: float | None) -> str:
     return f"{x:.3f}" if abs(x) < 100 else f"{x:.1f}"
 
 
-def _row(m: Measure) -> dict[str, Any]:
+def support(m: Measure) -> int:
+    """The count a measure rests on: its declared support, else the smaller of its two counts."""
+    declared = m.details.get("support")
+    return int(declared) if declared is not None else min(m.n_original, m.n_augmented)
+
+
+def _row(m: Measure, min_count: int) -> dict[str, Any]:
+    few = m.available and support(m) < min_count
+    reading = m.reading if m.available else f"not available: {m.note}"
+    if few:
+        reading = f"few data (n={support(m)} < {min_count}): {reading}"
     return {
         "measure": m.name, "value": m.value, "ci_low": m.ci_low, "ci_high": m.ci_high,
         "p_value": m.p_value, "n_original": m.n_original, "n_augmented": m.n_augmented,
+        "support": support(m), "few_data": few,
         "interval": _interval(m) if m.available else "",
-        "reading": m.reading if m.available else f"not available: {m.note}",
+        "reading": reading,
     }
 
 
-def _is_finding(m: Measure) -> bool:
-    """Worth leading with: clearly non-zero (interval excludes 0, or p < 0.05) and sizable."""
-    if not m.available:
+def _is_finding(m: Measure, min_count: int) -> bool:
+    """Worth leading with: clearly non-zero (interval excludes 0, or p < 0.05), sizable, and
+    resting on at least ``min_count`` records or mentions."""
+    if not m.available or support(m) < min_count:
         return False
     if m.p_value is not None:
         if m.name == "distribution.length_ks":
@@ -131,6 +153,21 @@ def run_audit(
 
     config = config or AuditConfig()
     _check_inputs(original, augmented)
+    excluded = {"original": 0, "augmented": 0}
+    if not config.include_parse_failed:
+        kept_o = [r for r in original if not r.meta.get("parse_failed")]
+        kept_a = [r for r in augmented if not r.meta.get("parse_failed")]
+        excluded = {"original": len(original) - len(kept_o), "augmented": len(augmented) - len(kept_a)}
+        if not kept_a:
+            raise BiasInheritError(
+                f"all {len(augmented)} augmented records are replies that did not parse "
+                "(meta.parse_failed); nothing to audit (--include-parse-failed audits their raw text)",
+                field="augmented")
+        if not kept_o:
+            raise BiasInheritError(
+                f"all {len(original)} original records are marked meta.parse_failed; nothing to "
+                "compare with (--include-parse-failed keeps them)", field="original")
+        original, augmented = kept_o, kept_a
     taxonomy = taxonomy or load_taxonomy()
     if embedder is None:  # validates the model path before any work
         embedder = EmbeddingModel(config.embedding_model, cache_dir=config.cache_dir)
@@ -161,16 +198,27 @@ def run_audit(
     if all(not m.available for m in groups.measures) and all(not m.available for m in values.measures):
         notes.insert(0, "no group mentions were found, so no values or group-data measure could be "
                         "computed; only the data-distribution measures apply")
-    findings = [m.reading for m in measures if _is_finding(m)]
+    for which, k in excluded.items():
+        if k:
+            total = k + (len(original) if which == "original" else len(augmented))
+            notes.insert(0, f"left out {k} of {total} {which} records whose generator reply did not "
+                            "parse (meta.parse_failed); --include-parse-failed audits them too")
+    few = [m.name for m in measures if m.available and support(m) < config.min_count]
+    if few:
+        notes.append(f"{len(few)} measures rest on fewer than {config.min_count} records or mentions "
+                     f"and are marked 'few data': {', '.join(few)}")
+    findings = [m.reading for m in measures if _is_finding(m, config.min_count)]
     if not findings:
         findings = ["no measure shows a clear difference between the augmented and the original data"]
     seconds = time.perf_counter() - start
     log.info("audit finished in %.1f s", seconds)
     return AuditReport(
         config=config.model_dump(mode="json"),
-        counts={"original": len(original), "augmented": len(augmented)},
+        counts={"original": len(original), "augmented": len(augmented),
+                "original_parse_failed_left_out": excluded["original"],
+                "augmented_parse_failed_left_out": excluded["augmented"]},
         analyses={a.analysis: a.to_dict() for a in analyses},
-        summary=[_row(m) for m in measures],
+        summary=[_row(m, config.min_count) for m in measures],
         findings=findings,
         notes=notes,
         seconds=seconds,

@@ -300,6 +300,8 @@ def _association(
     stereo_lor = [(lor_o[i, j], lor_a[i, j]) for i, j in zip(*np.nonzero(mask))
                   if support_o[j] >= MIN_PAIR_SUPPORT and support_a[j] >= MIN_PAIR_SUPPORT]
     details = {
+        # the mentions the share rests on (groups with a stereotyped item), in the smaller set
+        "support": int(min(co[:, has_stereo].sum(), ca[:, has_stereo].sum())),
         "consistent_share_original": share_o,
         "consistent_share_augmented": share_a,
         "mean_stereotyped_log_odds_original": float(np.mean([x for x, _ in stereo_lor])) if stereo_lor else None,

@@ -222,15 +222,18 @@ def analyze_values(
         "values.jsd", mean_jsd, n_o, n_a, p_value=p_value,
         reading=(f"stance distributions differ by {mean_jsd:.3f} bits on average "
                  f"(most for {top[0]}: {top[1]:.3f})"),
-        details={"cells_compared": int(np.isfinite(jsd).sum())},
+        details={"cells_compared": int(np.isfinite(jsd).sum()),
+                 "support": int(min(no[np.isfinite(jsd)].sum(), na[np.isfinite(jsd)].sum()))},
     ))
     if np.isfinite(shift):
         lo, hi = bootstrap_interval(boot(1), to.n_records, ta.n_records, n_resamples=n_bootstrap, seed=seed)
         direction = "toward" if shift >= 0 else "away from"
         reading = (f"groups take their stereotyped stance {100 * abs(shift):.0f} points "  # noqa: ISC003
                    f"{'more' if shift >= 0 else 'less'} often ({direction} the stereotype)")
+        in_stereo = (stereo != 0) & np.isfinite(jsd)
         result.measures.append(Measure("values.stereotype_shift", shift, n_o, n_a, lo, hi, reading=reading,
-                                       details={"cells_with_stereotype": int(np.sum((stereo != 0) & np.isfinite(jsd)))}))
+                                       details={"cells_with_stereotype": int(in_stereo.sum()),
+                                                "support": int(min(no[in_stereo].sum(), na[in_stereo].sum()))}))
     else:
         result.measures.append(Measure("values.stereotype_shift", None, n_o, n_a,
                                        note="no compared cell has a stereotyped stance in the taxonomy"))

@@ -34,7 +34,7 @@ def _register() -> None:
     from biasinherit.cli import _data
 
     _data.register(app)
-    for module in ("_train", "_evaluate", "_audit", "_study"):
+    for module in ("_train", "_evaluate", "_audit", "_study", "_models"):
         try:
             mod = __import__(f"biasinherit.cli.{module}", fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -20,6 +20,12 @@ def audit(
                                               max=1_000_000)] = 2000,
     permutations: Annotated[int, typer.Option(help="permutations for p-values (10 to 100,000)", max=100_000)] = 200,
     seed: Annotated[int, seed_option()] = 0,
+    include_parse_failed: Annotated[bool, typer.Option(
+        "--include-parse-failed", help="also audit records whose generator reply did not parse "
+                                       "(meta.parse_failed; left out by default)")] = False,
+    min_count: Annotated[int, typer.Option(
+        help="records or mentions a measure must rest on; below it the measure is marked 'few data'",
+        min=1, max=1_000_000)] = 20,
 ) -> None:
     """Compare augmented data with the original: values, group data, data distribution."""
     from pydantic import ValidationError
@@ -38,7 +44,8 @@ def audit(
         check_output_folder(cache_dir, inputs=[original, augmented], field="--cache-dir")
     try:
         config = AuditConfig(embedding_model=embedding_model, cache_dir=cache_dir, max_embedded=max_embedded,
-                             n_permutations=permutations, seed=seed)
+                             n_permutations=permutations, seed=seed, include_parse_failed=include_parse_failed,
+                             min_count=min_count)
     except ValidationError as exc:
         raise flag_error(exc, {"n_permutations": "--permutations"}) from None
     embedder = EmbeddingModel(config.embedding_model, cache_dir=config.cache_dir)  # fail fast on a bad path

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from biasinherit.cli._common import console, flag_error, log_warnings_to_stderr, parse_mapping, seed_option
 from biasinherit.limits import MAX_BATCH, MAX_CORPUS_SIZE, MAX_RECORDS
+
+if TYPE_CHECKING:
+    from biasinherit.records import Record
 
 
 def corpus(
@@ -49,8 +53,17 @@ def generate(
     max_retries: Annotated[int, typer.Option(help="retries per request (openai)", min=0, max=100)] = 8,
     batch_size: Annotated[int, typer.Option(help="prompts per generation batch (hf)", min=1, max=MAX_BATCH)] = 8,
     on_unparseable: Annotated[str, typer.Option(
-        help="a reply with no JSON {prompt, response}: 'error' (retry, then fail) or 'raw' "
-             "(keep the text as the response, marked meta.parse_failed) (openai, hf)")] = "error",
+        help="a reply that does not parse after --parse-retries new tries: 'error' (fail with the "
+             "count) or 'raw' (keep the text as the response, marked meta.parse_failed) (openai, hf)")] = "error",
+    parse_retries: Annotated[int, typer.Option(
+        help="new tries (new seed) for a reply that does not parse (openai, hf)")] = 2,
+    request_style: Annotated[str, typer.Option(
+        help="'rewrite': the model rewrites the original's answer (plain-text reply; small models "
+             "follow it) or 'example': it writes a new example as a JSON object {prompt, response} "
+             "(openai, hf)")] = "rewrite",
+    chat_template: Annotated[str, typer.Option(
+        help="auto: prompt through the model's chat template when it has one (openai: chat "
+             "messages) | on | off (raw text; openai: the completions endpoint) (openai, hf)")] = "auto",
     column: Annotated[Optional[list[str]], typer.Option(help="map a foreign column: ours=theirs")] = None,
 ) -> None:
     """Write augmented records for one bias type (or plain augmentation)."""
@@ -79,10 +92,12 @@ def generate(
         options = dict(model=model, base_url=base_url, api_key_env=api_key_env,
                        concurrency=concurrency, cache_dir=cache_dir, temperature=temperature,
                        max_tokens=max_new_tokens, timeout=timeout, max_retries=max_retries,
-                       on_unparseable=on_unparseable)
+                       on_unparseable=on_unparseable, parse_retries=parse_retries,
+                       request_style=request_style, chat_template=chat_template)
     elif generator == "hf":
         options = dict(model=model, temperature=temperature, max_new_tokens=max_new_tokens,
-                       batch_size=batch_size, on_unparseable=on_unparseable)
+                       batch_size=batch_size, on_unparseable=on_unparseable, parse_retries=parse_retries,
+                       request_style=request_style, chat_template=chat_template)
     gen = get_generator(generator, **options)  # a bad option or model fails before the input is read
     originals = load_records(input, columns=columns)
     if not originals:
@@ -97,6 +112,23 @@ def generate(
         records = gen.generate(originals, request, progress=lambda done, total: bar.update(task, completed=done, total=total))
     written = write_jsonl(records, out)
     console().print(f"wrote {written} augmented records to {out}")
+    if generator != "builtin" and records:
+        console().print(reply_summary(records))
+
+
+def reply_summary(records: Sequence[Record]) -> str:
+    """'parsed 27 of 30 replies (rewrite 27); 3 kept raw, marked meta.parse_failed'."""
+    from collections import Counter
+
+    formats = Counter(r.meta.get("generation", {}).get("reply_format") for r in records
+                      if not r.meta.get("parse_failed"))
+    failed = sum(bool(r.meta.get("parse_failed")) for r in records)
+    parsed = len(records) - failed
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(formats.items()) if k)
+    line = f"parsed {parsed} of {len(records)} replies ({parsed / len(records):.0%}{'; ' + kinds if kinds else ''})"
+    if failed:
+        line += f"; {failed} kept raw, marked meta.parse_failed (audit leaves them out)"
+    return line
 
 
 def mix(

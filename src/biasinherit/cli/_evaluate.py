@@ -30,6 +30,12 @@ def evaluate(
         min=1, max=MAX_THREADS)] = None,
     base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL (openai:)")] = None,
     api_key_env: Annotated[str, typer.Option(help="environment variable with the API key (openai:)")] = "OPENAI_API_KEY",
+    chat_template: Annotated[str, typer.Option(
+        help="generation tasks: prompt through the model's chat template: auto (when it has one; "
+             "openai: chat messages) | on | off (the corpus's own prompt format)")] = "auto",
+    save_generations: Annotated[bool, typer.Option(
+        help="write each generation task's prompts, outputs and parsed values to "
+             "OUT/generations/<task>.jsonl")] = True,
 ) -> None:
     """Evaluate a model on the bias tasks; writes a tidy results table and prints it."""
     from biasinherit.errors import BiasInheritError
@@ -50,6 +56,7 @@ def evaluate(
         model=model, tasks=tasks, benchmarks=benchmarks,
         protocol=protocol, out=out, limit=limit, full=full, seed=seed, n_boot=n_boot,
         batch_size=batch_size, threads=threads, base_url=base_url, api_key_env=api_key_env,
+        chat_template=chat_template, save_generations=save_generations,
     )
     from rich.table import Table
 
@@ -67,6 +74,9 @@ def evaluate(
 
     Console().print(table)
     con.print(f"wrote {csv_path} and {csv_path.with_suffix('.json')}")
+    generations = config.out / "generations"
+    if config.save_generations and generations.is_dir():
+        con.print(f"generations: {generations}/<task>.jsonl")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,20 +1,24 @@
 """The ``hf`` generator: a local ``transformers`` causal LM, batched generation.
 
-The same prompts and reply parsing as the ``openai`` generator (:mod:`.prompts`). Prompts are
-rendered with the tokenizer's chat template when it has one, else sent as raw text, and batched
-with left padding so every row's generation starts right after its own prompt.
+The same requests and reply parsing as the ``openai`` generator (:mod:`.prompts`,
+:mod:`.replies`). ``chat_template``: ``auto`` (default) sends each request as a user turn through
+the tokenizer's chat template when it has one, else as raw text; ``on`` requires a template;
+``off`` sends raw text. Generation runs on the project's own engine
+(:class:`~biasinherit.models.scoring.CausalLMScorer`: left-padded batches sorted by length, a KV
+cache, a reply ends at the end-of-turn token).
 
-A reply that does not parse is generated again, in a new batch with a new seed, up to
-``parse_retries`` times. What happens to one that still does not parse is ``on_unparseable``:
+A reply that does not parse is generated again, with a new seed, up to ``parse_retries`` times
+(a bounded number: a model that cannot follow the request will not learn to on the fifth try).
+What happens to one that still does not parse is ``on_unparseable``:
 
 - ``"error"`` (default): the run fails with a BiasInheritError naming how many replies did not
   parse; nothing is written, since garbage must not enter training data silently.
 - ``"raw"``: the raw text becomes the response (the prompt is the original's) and the record is
-  marked ``meta["parse_failed"] = True``, so it can be filtered out later. Meant for small local
-  models and tests, where a random tiny model writes no JSON at all.
+  marked ``meta["parse_failed"] = True``, so it can be filtered out later (``audit`` leaves such
+  records out by default).
 
-Generation is seeded per batch (``torch.manual_seed`` from the batch's output seeds and the
-attempt), so the same request, batch size and device give the same records.
+Generation is seeded per attempt (from the outputs' seeds and the attempt number), so the same
+request, batch size and device give the same records.
 """
 
 from __future__ import annotations
@@ -28,11 +32,13 @@ from typing import Any, Literal
 from biasinherit.errors import BiasInheritError
 from biasinherit.generate.base import GenerationRequest, ProgressCallback, provenance
 from biasinherit.generate.prompts import (
+    DEFAULT_REQUEST_STYLE,
+    REQUEST_STYLES,
     MalformedReply,
     PlannedOutput,
     chat_messages,
-    parse_reply,
     plan_outputs,
+    read_plan_reply,
     record_from_reply,
 )
 from biasinherit.records import Record
@@ -56,6 +62,8 @@ class HFGenerator:
         device: str | None = None,
         parse_retries: int = 2,
         on_unparseable: Literal["error", "raw"] = "error",
+        chat_template: Literal["auto", "on", "off"] = "auto",
+        request_style: str = DEFAULT_REQUEST_STYLE,
     ) -> None:
         if not model:
             raise BiasInheritError("the hf generator needs a model path", field="--model")
@@ -72,6 +80,14 @@ class HFGenerator:
             raise BiasInheritError(
                 f"on_unparseable must be 'error' or 'raw', got '{on_unparseable}'", field="--on-unparseable"
             )
+        if chat_template not in ("auto", "on", "off"):
+            raise BiasInheritError(f"chat_template must be auto, on or off, got '{chat_template}'",
+                                   field="--chat-template")
+        if request_style not in REQUEST_STYLES:
+            raise BiasInheritError(f"request_style must be {' or '.join(REQUEST_STYLES)}, got "
+                                   f"'{request_style}'", field="--request-style")
+        self.chat_template = chat_template
+        self.request_style = request_style
         self.model = str(model)
         self.temperature = temperature
         self.max_new_tokens = max_new_tokens
@@ -89,14 +105,18 @@ class HFGenerator:
             "batch_size": self.batch_size,
             "parse_retries": self.parse_retries,
             "on_unparseable": self.on_unparseable,
+            "chat_template": self.chat_template,
+            "request_style": self.request_style,
         }
 
     def _load(self) -> tuple[Any, Any]:
-        """(tokenizer, model), loaded once, on the chosen device, in eval mode."""
+        """(tokenizer, scorer), loaded once, on the chosen device, in eval mode."""
         if self._loaded is not None:
             return self._loaded
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from biasinherit.models.scoring import CausalLMScorer
 
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.bfloat16 if device.startswith("cuda") and torch.cuda.is_bf16_supported() else None
@@ -106,42 +126,36 @@ class HFGenerator:
         except (OSError, ValueError) as exc:
             raise BiasInheritError(f"cannot load model ({' '.join(str(exc).split())[:200]})",
                                    path=self.model) from None
-        tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
+        if self.chat_template == "on" and not getattr(tokenizer, "chat_template", None):
+            raise BiasInheritError("--chat-template on, but the model's tokenizer has no chat template",
+                                   path=self.model, field="--chat-template")
         model.to(device).eval()
-        self._loaded = (tokenizer, model)
+        self._loaded = (tokenizer, CausalLMScorer(model, tokenizer, batch_size=self.batch_size))
         return self._loaded
 
+    def uses_chat_template(self) -> bool:
+        """Whether requests go through the tokenizer's chat template (loads the tokenizer)."""
+        tokenizer, _ = self._load()
+        return self.chat_template != "off" and bool(getattr(tokenizer, "chat_template", None))
+
     def _prompt_text(self, tokenizer: Any, plan: PlannedOutput) -> str:
-        if getattr(tokenizer, "chat_template", None):
+        if self.uses_chat_template():
             return str(tokenizer.apply_chat_template(
                 chat_messages(plan), add_generation_prompt=True, tokenize=False
             ))
         return plan.text
 
-    def _generate_batch(self, batch: Sequence[PlannedOutput], attempt: int) -> list[str]:
-        import torch
-
-        tokenizer, model = self._load()
-        has_template = bool(getattr(tokenizer, "chat_template", None))
-        texts = [self._prompt_text(tokenizer, plan) for plan in batch]
+    def _generate(self, plans: Sequence[PlannedOutput], attempt: int,
+                  progress: ProgressCallback | None = None) -> list[str]:
+        tokenizer, scorer = self._load()
+        chat = self.uses_chat_template()
+        texts = [self._prompt_text(tokenizer, plan) for plan in plans]
+        seed = random.Random(f"{[p.seed for p in plans]}:{attempt}").randrange(2**31)
         # a chat template writes its own special tokens; raw prompts get the tokenizer's
-        enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=not has_template)
-        enc = {k: v.to(model.device) for k, v in enc.items()}
-        seed = random.Random(f"{[p.seed for p in batch]}:{attempt}").randrange(2**31)
-        torch.manual_seed(seed)
-        sampling: dict[str, Any] = (
-            {"do_sample": True, "temperature": self.temperature} if self.temperature > 0
-            else {"do_sample": False}
-        )
-        with torch.no_grad():
-            out = model.generate(  # B, T_prompt + T_new
-                **enc, max_new_tokens=self.max_new_tokens, pad_token_id=tokenizer.pad_token_id,
-                **sampling,
-            )
-        new_tokens = out[:, enc["input_ids"].shape[1]:]  # B, T_new (left padding aligns prompts)
-        return [str(t) for t in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+        return scorer.generate(texts, max_new_tokens=self.max_new_tokens, temperature=self.temperature,
+                               seed=seed, add_special_tokens=not chat, progress=progress)
 
     def generate(
         self,
@@ -153,41 +167,43 @@ class HFGenerator:
         from biasinherit.taxonomy import load_taxonomy
 
         taxonomy = load_taxonomy()
-        plans = plan_outputs(originals, request, taxonomy)
+        plans = plan_outputs(originals, request, taxonomy, style=self.request_style)
         replies: dict[int, str] = {}
         remaining = list(plans)
         if progress is not None:
             progress(0, len(plans))
         for attempt in range(self.parse_retries + 1):
             last = attempt == self.parse_retries
-            for start in range(0, len(remaining), self.batch_size):
-                batch = remaining[start:start + self.batch_size]
-                for plan, text in zip(batch, self._generate_batch(batch, attempt)):
-                    if last or _parses(text):
-                        replies[plan.index] = text
-                if progress is not None:
-                    progress(len(replies), len(plans))
+            # the first pass reports rows as they are generated; later passes when they end
+            texts = self._generate(remaining, attempt, progress if attempt == 0 else None)
+            for plan, text in zip(remaining, texts):
+                if last or _parses(plan, text):
+                    replies[plan.index] = text
             remaining = [p for p in remaining if p.index not in replies]
+            if progress is not None and attempt > 0:
+                progress(len(replies), len(plans))
             if not remaining:
                 break
-            log.info("hf: %d of %d replies did not parse; generating them again (attempt %d)",
-                     len(remaining), len(plans), attempt + 2)
-        unparsed = sum(not _parses(text) for text in replies.values())
+            log.info("hf: %d of %d replies did not parse; generating them again (attempt %d of %d)",
+                     len(remaining), len(plans), attempt + 2, self.parse_retries + 1)
+        if progress is not None:
+            progress(len(plans), len(plans))
+        unparsed = sum(not _parses(p, replies[p.index]) for p in plans)
         if unparsed and self.on_unparseable == "error":
             raise BiasInheritError(
-                f"{unparsed} of {len(plans)} replies from {self.model} held no JSON object "
-                f"{{\"prompt\", \"response\"}} after {self.parse_retries + 1} attempts; use a model "
-                f"that follows the instruction, or --on-unparseable raw to keep raw text (marked "
+                f"{unparsed} of {len(plans)} replies from {self.model} did not parse "
+                f"({self.request_style} request) after {self.parse_retries + 1} attempts; use a model "
+                f"that follows the request, or --on-unparseable raw to keep raw text (marked "
                 f"meta.parse_failed)"
             )
-        generation = provenance(self, request)
+        generation = provenance(self, request, chat_template_used=self.uses_chat_template())
         return [record_from_reply(plan, replies[plan.index], generation=generation, taxonomy=taxonomy)
                 for plan in plans]
 
 
-def _parses(text: str) -> bool:
+def _parses(plan: PlannedOutput, text: str) -> bool:
     try:
-        parse_reply(text)
+        read_plan_reply(plan, text)
     except MalformedReply:
         return False
     return True

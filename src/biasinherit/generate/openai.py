@@ -6,14 +6,21 @@ dependency, and owning the retry loop is what lets it honour ``Retry-After`` (se
 treat a malformed reply like a transient error, and keep the API key out of every error message.
 
 - Concurrency: at most ``concurrency`` requests in flight (an asyncio semaphore).
-- Retries: on 429, 5xx, timeouts, connection errors and malformed replies (a body that is not
-  JSON, no ``choices``, content that is not a ``{"prompt", "response"}`` object), with exponential
-  backoff and full jitter, or the server's ``Retry-After``. A malformed reply is retried with the
-  seed moved on by one, so a deterministic server does not return the same reply again. Other 4xx
-  answers (bad request, unknown model, bad key) are not retried.
-- Cache: every accepted reply is stored under the hash of its request content
+- Endpoint: ``chat_template`` ``auto`` or ``on`` sends chat messages to ``/chat/completions``
+  (the server applies the model's chat template); ``off`` sends the request as raw text to the
+  legacy ``/completions`` endpoint.
+- Retries: on 429, 5xx, timeouts, connection errors and broken bodies (not JSON, no
+  ``choices``), with exponential backoff and full jitter, or the server's ``Retry-After``, up to
+  ``max_retries`` times. Other 4xx answers (bad request, unknown model, bad key) are not retried.
+- Reparsing: a reply that the server sent fine but that holds no usable example
+  (:mod:`.replies`) is asked for again at once, with the seed moved on by one so a deterministic
+  server does not return the same reply, at most ``parse_retries`` times. Then it counts as
+  unparsed: ``on_unparseable="error"`` fails the run with the count after every request is done;
+  ``"raw"`` keeps the text, marked ``meta["parse_failed"]``. No backoff is spent on replies that
+  a small model will not get right by waiting.
+- Cache: every final reply (parsed or not) is stored under the hash of its request content
   (:mod:`biasinherit.generate.cache`) before the request counts as done, so a killed run,
-  rerun, sends only the requests that are missing.
+  rerun, sends only the requests that are missing, and a rerun of a finished run sends none.
 - Output order is the order of the planned outputs, never the order of completion.
 - The API key is read from the environment variable named by ``api_key_env`` and kept in memory
   only: provenance records the variable's name, and error messages are scrubbed of the key.
@@ -35,11 +42,13 @@ from biasinherit.errors import BiasInheritError
 from biasinherit.generate.base import GenerationRequest, ProgressCallback, provenance
 from biasinherit.generate.cache import RequestCache, request_key
 from biasinherit.generate.prompts import (
+    DEFAULT_REQUEST_STYLE,
+    REQUEST_STYLES,
     MalformedReply,
     PlannedOutput,
     chat_messages,
-    parse_reply,
     plan_outputs,
+    read_plan_reply,
     record_from_reply,
 )
 from biasinherit.generate.retry import backoff_delay, parse_retry_after
@@ -62,11 +71,10 @@ class _RequestFailed(Exception):
 class OpenAIGenerator:
     """Augmented records from an OpenAI-compatible chat endpoint.
 
-    ``on_unparseable``: ``"error"`` (default) retries a reply that holds no
-    ``{"prompt", "response"}`` object like any transient failure and, when retries run out,
-    counts the request as failed. ``"raw"`` accepts any reply: text that does not parse becomes
-    the response as it is (the prompt is the original's) and the record gets
-    ``meta["parse_failed"] = True``; meant for smoke tests with small models.
+    ``on_unparseable``: ``"error"`` (default) asks again for a reply that does not parse, up to
+    ``parse_retries`` times, then fails the run with the count of unparsed replies. ``"raw"``
+    keeps such text as the response (the prompt is the original's) and marks the record
+    ``meta["parse_failed"] = True``.
     """
 
     name = "openai"
@@ -85,6 +93,9 @@ class OpenAIGenerator:
         backoff_base: float = 1.0,
         backoff_max: float = 60.0,
         on_unparseable: OnUnparseable = "error",
+        parse_retries: int = 2,
+        chat_template: Literal["auto", "on", "off"] = "auto",
+        request_style: str = DEFAULT_REQUEST_STYLE,
     ) -> None:
         if not model:
             raise BiasInheritError("the openai generator needs a model name", field="--model")
@@ -102,6 +113,17 @@ class OpenAIGenerator:
             raise BiasInheritError(
                 f"on_unparseable must be 'error' or 'raw', got '{on_unparseable}'", field="--on-unparseable"
             )
+        if parse_retries < 0:
+            raise BiasInheritError(f"parse_retries must be >= 0, got {parse_retries}", field="--parse-retries")
+        if chat_template not in ("auto", "on", "off"):
+            raise BiasInheritError(f"chat_template must be auto, on or off, got '{chat_template}'",
+                                   field="--chat-template")
+        if request_style not in REQUEST_STYLES:
+            raise BiasInheritError(f"request_style must be {' or '.join(REQUEST_STYLES)}, got "
+                                   f"'{request_style}'", field="--request-style")
+        self.parse_retries = parse_retries
+        self.chat_template = chat_template
+        self.request_style = request_style
         self.model = model
         self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         if urlsplit(self.base_url).scheme not in ("http", "https"):
@@ -144,8 +166,17 @@ class OpenAIGenerator:
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
             "max_retries": self.max_retries,
+            "parse_retries": self.parse_retries,
             "on_unparseable": self.on_unparseable,
+            "chat_template": self.chat_template,
+            "request_style": self.request_style,
         }
+
+    @property
+    def uses_chat(self) -> bool:
+        """Chat messages to ``/chat/completions`` (the server applies the template), or raw text
+        to ``/completions`` (``chat_template="off"``)."""
+        return self.chat_template != "off"
 
     # ---- public API ------------------------------------------------------------------------
 
@@ -178,7 +209,7 @@ class OpenAIGenerator:
         from biasinherit.taxonomy import load_taxonomy
 
         taxonomy = load_taxonomy()
-        plans = plan_outputs(originals, request, taxonomy)
+        plans = plan_outputs(originals, request, taxonomy, style=self.request_style)
         cache = RequestCache(self.cache_dir)
         replies: list[str | None] = [None] * len(plans)
         pending: list[tuple[PlannedOutput, dict[str, Any], str]] = []
@@ -209,7 +240,7 @@ class OpenAIGenerator:
                 async def run_one(plan: PlannedOutput, content: dict[str, Any], key: str) -> None:
                     nonlocal done
                     async with semaphore:
-                        entry = await self._send_with_retries(client, content, plan.index)
+                        entry = await self._ask(client, plan, content)
                     cache.put(key, entry)
                     replies[plan.index] = entry["content"]
                     done += 1
@@ -231,31 +262,53 @@ class OpenAIGenerator:
                 f"{len(plans) - len(failures)} replies are cached in {cache.root}, rerun to send "
                 f"only the failed ones"
             )
-        generation = provenance(self, request)
+        unparsed = sum(not _parses(plan, replies[plan.index] or "") for plan in plans)
+        log.info("openai: %d of %d replies parsed", len(plans) - unparsed, len(plans))
+        if unparsed and self.on_unparseable == "error":
+            raise BiasInheritError(
+                f"{unparsed} of {len(plans)} replies from {self.model} did not parse "
+                f"({self.request_style} request) after up to {self.parse_retries + 1} attempts each; "
+                f"the replies are cached in {cache.root}: rerun with --on-unparseable raw to keep "
+                f"them (marked meta.parse_failed), or use a model that follows the request"
+            )
+        generation = provenance(self, request, chat_template_used=self.uses_chat)
         return [record_from_reply(plan, replies[plan.index] or "", generation=generation, taxonomy=taxonomy)
                 for plan in plans]
+
+    async def _ask(self, client: Any, plan: PlannedOutput, content: dict[str, Any]) -> dict[str, Any]:
+        """One planned output's final reply: asked again at once (seed + 1, + 2, ...) while it
+        does not parse, at most ``parse_retries`` times; the last reply is kept either way."""
+        entry: dict[str, Any] = {}
+        for attempt in range(self.parse_retries + 1):
+            body = dict(content)
+            body["seed"] = content["seed"] + attempt
+            entry = await self._send_with_retries(client, body, plan.index)
+            entry["request"] = content
+            entry["parse_attempts"] = attempt + 1
+            if _parses(plan, entry["content"]):
+                return entry
+            log.debug("request %d: reply did not parse (attempt %d of %d)", plan.index, attempt + 1,
+                      self.parse_retries + 1)
+        return entry
 
     # ---- requests --------------------------------------------------------------------------
 
     def request_content(self, plan: PlannedOutput) -> dict[str, Any]:
         """The request body for one planned output (also what the cache key is made of)."""
-        return {
-            "model": self.model,
-            "messages": chat_messages(plan),
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-            "seed": plan.seed,
-        }
+        body: dict[str, Any] = {"model": self.model}
+        if self.uses_chat:
+            body["messages"] = chat_messages(plan)
+        else:
+            body["prompt"] = plan.text
+        body.update(temperature=self.temperature, max_tokens=self.max_tokens, seed=plan.seed)
+        return body
 
     def _cached_reply(self, cache: RequestCache, key: str) -> str | None:
+        """The stored final reply to a request (parsed or not: the same request gets the same
+        reply, so asking again would only repeat it)."""
         entry = cache.get(key)
         if entry is None or not isinstance(entry.get("content"), str):
             return None
-        if self.on_unparseable == "error":
-            try:
-                parse_reply(entry["content"])
-            except MalformedReply:
-                return None  # stored by a lenient run; a strict run asks again
         return str(entry["content"])
 
     def _check_local_server(self) -> None:
@@ -287,13 +340,10 @@ class OpenAIGenerator:
         """POST one request until a usable reply arrives; returns the cache entry."""
         import httpx
 
-        url = f"{self.base_url}/chat/completions"
+        url = f"{self.base_url}/{'chat/completions' if 'messages' in content else 'completions'}"
         rng = random.Random()  # jitter only decides *when* to retry, never what is generated
-        malformed = 0
         for attempt in range(self.max_retries + 1):
             body = dict(content)
-            if malformed:
-                body["seed"] = content["seed"] + malformed
             retry_after: float | None = None
             try:
                 response = await client.post(url, json=body, headers=self._headers())
@@ -310,7 +360,6 @@ class OpenAIGenerator:
                     try:
                         return self._accept(response, content)
                     except MalformedReply as exc:
-                        malformed += 1
                         error = f"malformed reply ({exc})"
             error = self._scrub(error)
             if attempt == self.max_retries:
@@ -325,7 +374,7 @@ class OpenAIGenerator:
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def _accept(self, response: Any, content: dict[str, Any]) -> dict[str, Any]:
-        """The cache entry for a 2xx response, or MalformedReply."""
+        """The cache entry for a 2xx response, or MalformedReply for a broken body."""
         try:
             data = response.json()
         except ValueError:
@@ -333,12 +382,13 @@ class OpenAIGenerator:
         choices = data.get("choices") if isinstance(data, dict) else None
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
             raise MalformedReply("no choices")
-        message = choices[0].get("message")
-        text = message.get("content") if isinstance(message, dict) else None
+        if "messages" in content:
+            message = choices[0].get("message")
+            text = message.get("content") if isinstance(message, dict) else None
+        else:
+            text = choices[0].get("text")
         if not isinstance(text, str):
-            raise MalformedReply("no message content")
-        if self.on_unparseable == "error":
-            parse_reply(text)
+            raise MalformedReply("no message content" if "messages" in content else "no completion text")
         return {
             "content": text,
             "finish_reason": choices[0].get("finish_reason"),
@@ -346,3 +396,11 @@ class OpenAIGenerator:
             "usage": data.get("usage"),
             "request": content,
         }
+
+
+def _parses(plan: PlannedOutput, text: str) -> bool:
+    try:
+        read_plan_reply(plan, text)
+    except MalformedReply:
+        return False
+    return True

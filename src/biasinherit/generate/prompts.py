@@ -14,45 +14,56 @@ the plan fixes:
 - the per-output seed sent to the model, so repeated requests for one original differ.
 
 Output records carry no ``label``: the model writes a new example and is not asked to keep the
-original's class. The reply must be a JSON object ``{"prompt": ..., "response": ...}``; it may be wrapped in
-```json fences or surrounded by text. Anything else is a :class:`MalformedReply`.
+original's class. The request asks for a JSON object ``{"prompt": ..., "response": ...}``; what
+replies are accepted (an object, labelled lines, plain text) is :mod:`.replies`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from biasinherit.errors import BiasInheritError
+from biasinherit.formats import with_article
 from biasinherit.generate.base import GenerationRequest
+from biasinherit.generate.replies import MalformedReply, Reply, parse_reply, read_reply
 from biasinherit.records import Record, Span
 from biasinherit.taxonomy import BiasType, Taxonomy
 
 __all__ = [
+    "DEFAULT_REQUEST_STYLE",
+    "REQUEST_STYLES",
     "MalformedReply",
     "PlannedOutput",
     "augmented_record",
     "chat_messages",
     "parse_reply",
     "plan_outputs",
+    "read_plan_reply",
     "record_from_reply",
 ]
 
 # The placeholders a template may use (bias_types.json); every one is always filled.
 PLACEHOLDERS = (
     "polarity", "group_label", "attribute", "trait", "intensity", "strength",
-    "attribute_item", "item", "prompt", "response",
+    "attribute_item", "item", "an_item", "prompt", "response", "part", "example",
 )
 NO_PROMPT = "(none)"
 
-
-class MalformedReply(ValueError):
-    """The model's reply does not hold a usable ``{"prompt", "response"}`` object."""
+# How the model is asked (each bias type has a template for each, in bias_types.json):
+# - "rewrite": rewrite the original's response (carrying the bias); the reply is the new
+#   response as plain text and the original's prompt is kept. Small instruct models follow it.
+#   Stereotype types (``rewrite_adds``) ask for the claim alone, and the reply is added to the
+#   original's response: a 135M model asked to rewrite *and* state a claim drops the claim
+#   (2 of 39 records), asked for the claim alone it writes one (README).
+# - "example": write a new example (prompt and response) as a JSON object. Needs a model that
+#   follows a structured-output instruction; gives new prompts as well as new responses.
+REQUEST_STYLES = ("rewrite", "example")
+DEFAULT_REQUEST_STYLE = "rewrite"
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,8 @@ class PlannedOutput:
     trait: str | None
     item: str | None
     text: str  # the rendered user message
+    style: str = DEFAULT_REQUEST_STYLE  # rewrite | example
+    adds: bool = False  # the reply is a claim added to the original's response (rewrite_adds)
 
     def target(self) -> dict[str, Any]:
         return {"group": self.target_group, "polarity": self.polarity, "trait": self.trait,
@@ -84,7 +97,7 @@ def _strength(intensity: float) -> str:
     return "subtle"
 
 
-def _render(template: str, values: dict[str, Any], bias_type: str) -> str:
+def _render(template: str, bias_type: str, values: dict[str, Any]) -> str:
     try:
         return template.format_map(values)
     except (KeyError, IndexError, ValueError) as exc:
@@ -126,10 +139,35 @@ def _choose_target(
     return target
 
 
+def _example_block(original: Record) -> tuple[str, str]:
+    """What the rewrite request shows: ``(part, example)``, the answer under its question, or the
+    text alone for a record without a prompt."""
+    if original.prompt:
+        return "answer", f"Question: {original.prompt.strip()}\nAnswer: {original.response}"
+    return "text", f"Text: {original.response}"
+
+
+def _template(taxonomy: Taxonomy, bt: BiasType | None, style: str) -> tuple[str, str]:
+    """(template, name) for a bias type (None: plain) and request style."""
+    name = bt.name if bt is not None else "plain"
+    if style == "example":
+        return (bt.template if bt is not None else taxonomy.plain_template), name
+    template = bt.rewrite_template if bt is not None else taxonomy.plain_rewrite_template
+    if not template:
+        raise BiasInheritError(f"'{name}' has no rewrite_template; use the example request style",
+                               path="bias_types.json")
+    return template, name
+
+
 def plan_outputs(
-    originals: Sequence[Record], request: GenerationRequest, taxonomy: Taxonomy
+    originals: Sequence[Record], request: GenerationRequest, taxonomy: Taxonomy,
+    *, style: str = DEFAULT_REQUEST_STYLE,
 ) -> list[PlannedOutput]:
-    """The ``request.n`` outputs, in order, each with its original, target and rendered prompt."""
+    """The ``request.n`` outputs, in order, each with its original, target and rendered prompt
+    (in the request ``style``, one of :data:`REQUEST_STYLES`)."""
+    if style not in REQUEST_STYLES:
+        raise BiasInheritError(f"unknown request style '{style}' (use {' or '.join(REQUEST_STYLES)})",
+                               field="request_style")
     request.validate_against(taxonomy)
     if request.n == 0:
         return []
@@ -150,8 +188,9 @@ def plan_outputs(
             "intensity": request.intensity, "strength": _strength(request.intensity),
             "attribute_item": "occupation", "item": "",
             "prompt": original.prompt if original.prompt is not None else NO_PROMPT,
-            "response": original.response,
+            "response": original.response, "an_item": "",
         }
+        values["part"], values["example"] = _example_block(original)
         target: dict[str, Any] = {"group": None, "polarity": None, "trait": None, "item": None}
         if biased and bt is not None:
             target = _choose_target(taxonomy, bt, request.polarity, rng)
@@ -159,15 +198,17 @@ def plan_outputs(
             values.update(
                 polarity=target["polarity"] or "", group_label=attr.label(target["group"]),
                 trait=target["trait"] or "", item=target["item"] or "",
+                an_item=with_article(target["item"]) if target["item"] else "",
             )
-            text = _render(bt.template, values, bt.name)
+            text = _render(*_template(taxonomy, bt, style), values)
         else:
-            text = _render(taxonomy.plain_template, values, "plain")
+            text = _render(*_template(taxonomy, None, style), values)
         plans.append(PlannedOutput(
             index=i, original=original, seed=seed, biased=biased,
             bias_type=request.bias_type if biased else None, attribute=attribute,
             target_group=f"{attribute}:{target['group']}" if target["group"] else None,
             polarity=target["polarity"], trait=target["trait"], item=target["item"], text=text,
+            style=style, adds=bool(biased and bt is not None and bt.rewrite_adds and style == "rewrite"),
         ))
     return plans
 
@@ -175,48 +216,6 @@ def plan_outputs(
 def chat_messages(plan: PlannedOutput) -> list[dict[str, str]]:
     """The chat messages for one planned output (one user turn)."""
     return [{"role": "user", "content": plan.text}]
-
-
-# ---- parsing ---------------------------------------------------------------------------------
-
-_FENCE = re.compile(r"```[A-Za-z]*\s*(.*?)```", re.DOTALL)
-
-
-def _json_objects(text: str) -> Iterator[Any]:
-    """Every JSON value that starts at a '{' in ``text``, left to right."""
-    decoder = json.JSONDecoder()
-    start = text.find("{")
-    while start != -1:
-        try:
-            value, _end = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
-            pass
-        else:
-            yield value
-        start = text.find("{", start + 1)
-
-
-def parse_reply(text: str) -> tuple[str | None, str]:
-    """``(prompt, response)`` from a model reply, or raise :class:`MalformedReply`.
-
-    Fenced blocks are tried first, then the whole text; the first object with a non-empty string
-    ``response`` (and a string or null ``prompt``, if present) wins.
-    """
-    if not isinstance(text, str) or not text.strip():
-        raise MalformedReply("empty reply")
-    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
-    for candidate in candidates:
-        for obj in _json_objects(candidate):
-            if not isinstance(obj, dict):
-                continue
-            response, prompt = obj.get("response"), obj.get("prompt")
-            if not isinstance(response, str) or not response.strip():
-                continue
-            if prompt is not None and not isinstance(prompt, str):
-                continue
-            return (prompt.strip() or None) if prompt else None, response.strip()
-    snippet = " ".join(text.split())[:80]
-    raise MalformedReply(f"no JSON object with a 'response' string in reply: {snippet!r}")
 
 
 # ---- building the record ---------------------------------------------------------------------
@@ -237,6 +236,7 @@ def augmented_record(
     generation: dict[str, Any],
     taxonomy: Taxonomy,
     parse_failed: bool = False,
+    reply_format: str | None = None,
 ) -> Record:
     """The output Record for ``plan`` given the model's (parsed) prompt and response.
 
@@ -264,6 +264,8 @@ def augmented_record(
         },
         "seed_id": plan.original.id,
     }
+    if reply_format is not None:
+        meta["generation"]["reply_format"] = reply_format
     if parse_failed:
         meta["parse_failed"] = True
     return Record(
@@ -272,18 +274,33 @@ def augmented_record(
     )
 
 
+def read_plan_reply(plan: PlannedOutput, text: str) -> Reply:
+    """The reply to one planned output, read as its request style asks (MalformedReply if junk)."""
+    original = None if plan.adds else f"{plan.original.prompt or ''}\n{plan.original.response}"
+    return read_reply(text, style=plan.style, original=original)
+
+
 def record_from_reply(
     plan: PlannedOutput, text: str, *, generation: dict[str, Any], taxonomy: Taxonomy
 ) -> Record:
     """The output Record for a reply; a reply that does not parse becomes the response as is.
 
-    The lenient branch only runs for generators set to ``on_unparseable="raw"`` (strict ones
-    reject such replies before they get here): the record keeps the original's prompt, takes the
-    raw text as its response and is marked ``meta["parse_failed"] = True``.
+    A reply in plain text (or labelled without a prompt) keeps the original's prompt; the form
+    the reply took is ``meta["generation"]["reply_format"]``. The lenient branch only runs for
+    generators set to ``on_unparseable="raw"`` (strict ones reject such replies before they get
+    here): the record keeps the original's prompt, takes the raw text as its response and is
+    marked ``meta["parse_failed"] = True``.
     """
     try:
-        prompt, response = parse_reply(text)
+        reply = read_plan_reply(plan, text)
     except MalformedReply:
         return augmented_record(plan, plan.original.prompt, text.strip(), generation=generation,
                                 taxonomy=taxonomy, parse_failed=True)
-    return augmented_record(plan, prompt, response, generation=generation, taxonomy=taxonomy)
+    prompt = reply.prompt
+    if reply.format != "json" and prompt is None:
+        prompt = plan.original.prompt
+    response = reply.response
+    if plan.adds and reply.format == "rewrite":  # the claim joins the original's answer
+        response = f"{plan.original.response.rstrip()} {reply.response}"
+    return augmented_record(plan, prompt, response, generation=generation, taxonomy=taxonomy,
+                            reply_format=reply.format)

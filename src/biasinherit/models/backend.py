@@ -30,7 +30,7 @@ class ScoringBackend(Protocol):
 
     def generate(self, prompts: Sequence[str], *, max_new_tokens: int = 64,
                  stop: Sequence[str] = (), temperature: float = 0.0, seed: int = 0,
-                 progress: ProgressCallback | None = None) -> list[str]: ...
+                 progress: ProgressCallback | None = None, chat: bool = False) -> list[str]: ...
 
     def provenance(self) -> dict[str, Any]: ...
 
@@ -68,9 +68,27 @@ class HFBackend:
             pairs = [(self.eval_prefix + c, x) for c, x in pairs]
         return self.scorer.loglikelihood(pairs, add_bos=self.add_bos, per_token=True, progress=progress)
 
+    @property
+    def has_chat_template(self) -> bool:
+        """Whether the tokenizer carries a chat template (instruct models do; the tiny model not)."""
+        return bool(getattr(self.scorer.tokenizer, "chat_template", None))
+
+    def render_chat(self, message: str) -> str:
+        """One user turn through the chat template, ending where the assistant's reply starts."""
+        return str(self.scorer.tokenizer.apply_chat_template(
+            [{"role": "user", "content": message}], add_generation_prompt=True, tokenize=False))
+
     def generate(self, prompts: Sequence[str], *, max_new_tokens: int = 64,
                  stop: Sequence[str] = (), temperature: float = 0.0, seed: int = 0,
-                 progress: ProgressCallback | None = None) -> list[str]:
+                 progress: ProgressCallback | None = None, chat: bool = False) -> list[str]:
+        """Continuations of raw ``prompts``, or with ``chat`` the replies to them as user turns
+        (rendered by the chat template, which writes its own special tokens; the reply ends at
+        the end-of-turn token)."""
+        if chat:
+            texts = [self.eval_prefix + self.render_chat(p) for p in prompts]
+            return self.scorer.generate(texts, max_new_tokens=max_new_tokens, stop=stop,
+                                        temperature=temperature, seed=seed, add_bos=False,
+                                        add_special_tokens=False, progress=progress)
         prompts = [self.eval_prefix + p for p in prompts]
         return self.scorer.generate(prompts, max_new_tokens=max_new_tokens, stop=stop,
                                     temperature=temperature, seed=seed, add_bos=self.add_bos,
@@ -84,6 +102,7 @@ class HFBackend:
             "architecture": type(model).__name__,
             "parameters": int(sum(p.numel() for p in model.parameters())),
             "eval_prefix": self.eval_prefix,
+            "chat_template_available": self.has_chat_template,
             **{k: v for k, v in self.metadata.items() if isinstance(v, (str, int, float, bool))},
         }
 

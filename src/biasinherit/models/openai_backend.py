@@ -24,7 +24,11 @@ LOGLIKELIHOOD_UNSUPPORTED = (
 
 
 class OpenAIBackend:
+    """Generation only. With ``chat`` a prompt is sent as a user message to ``/chat/completions``
+    (the server applies the model's chat template); without, as raw text to ``/completions``."""
+
     supports_loglikelihood = False
+    has_chat_template = True  # the server's business: 'auto' sends chat messages
 
     def __init__(self, model: str, *, base_url: str | None = None,
                  api_key_env: str = "OPENAI_API_KEY", concurrency: int = 8) -> None:
@@ -41,16 +45,16 @@ class OpenAIBackend:
 
     def generate(self, prompts: Sequence[str], *, max_new_tokens: int = 64,
                  stop: Sequence[str] = (), temperature: float = 0.0, seed: int = 0,
-                 progress: ProgressCallback | None = None) -> list[str]:
+                 progress: ProgressCallback | None = None, chat: bool = False) -> list[str]:
         if not self._checked:  # a local server that is not running: said at once, not retried
             self.client._check_local_server()
             self._checked = True
         return asyncio.run(self._generate(list(prompts), max_new_tokens, list(stop), temperature,
-                                          seed, progress))
+                                          seed, progress, chat))
 
     async def _generate(self, prompts: list[str], max_new_tokens: int, stop: list[str],
                         temperature: float, seed: int,
-                        progress: ProgressCallback | None) -> list[str]:
+                        progress: ProgressCallback | None, chat: bool) -> list[str]:
         import httpx
 
         from biasinherit.generate.openai import _RequestFailed
@@ -62,13 +66,16 @@ class OpenAIBackend:
 
             async def one(i: int) -> None:
                 nonlocal done
-                content: dict[str, Any] = {
-                    "model": self.client.model,
-                    "messages": [{"role": "user", "content": prompts[i]}],
+                content: dict[str, Any] = {"model": self.client.model}
+                if chat:
+                    content["messages"] = [{"role": "user", "content": prompts[i]}]
+                else:
+                    content["prompt"] = prompts[i]
+                content.update({
                     "temperature": temperature,
                     "max_tokens": max_new_tokens,
                     "seed": seed + i,
-                }
+                })
                 if stop:
                     content["stop"] = stop[:4]  # the API takes at most four
                 async with semaphore:

@@ -449,14 +449,19 @@ class CausalLMScorer:
         temperature: float = 0.0,
         seed: int = 0,
         add_bos: bool = False,
+        add_special_tokens: bool | None = None,
         progress: ProgressCallback | None = None,
     ) -> list[str]:
         """Continuations of ``prompts``, cut before the first stop string (greedy when
-        ``temperature`` is 0, else sampled from a generator seeded with ``seed``)."""
+        ``temperature`` is 0, else sampled from a generator seeded with ``seed``).
+
+        ``add_special_tokens=False`` encodes prompts as they are (a chat template's rendering
+        already holds its special tokens)."""
         import torch
 
         bos = [self.prefix_token_id] if add_bos else []
-        encoded = [(bos + self.encode(p)) or [self.prefix_token_id] for p in prompts]
+        encoded = [(bos + self.encode(p, add_special_tokens=add_special_tokens)) or [self.prefix_token_id]
+                   for p in prompts]
         budget = max(1, min(max_new_tokens, self.max_length - 1))
         encoded = [e[-(self.max_length - budget):] for e in encoded]
         order = sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))
@@ -471,6 +476,15 @@ class CausalLMScorer:
                 if progress is not None:
                     progress(min(start + self.batch_size, len(order)), len(order))
         return out
+
+    def _end_token_ids(self) -> set[int]:
+        """Tokens that end a generation: the tokenizer's EOS and the model's generation-config
+        EOS ids (an instruct model's end-of-turn token may only be listed there)."""
+        ids = {self.tokenizer.eos_token_id}
+        inner = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
+        configured = getattr(getattr(inner, "generation_config", None), "eos_token_id", None)
+        ids.update(configured if isinstance(configured, (list, tuple)) else [configured])
+        return {int(i) for i in ids if i is not None}
 
     def _generate_batch(
         self, prompts: list[list[int]], max_new_tokens: int, stop: Sequence[str],
@@ -488,7 +502,7 @@ class CausalLMScorer:
             mask[b, L - len(p):] = 1
         ids, mask = ids.to(device), mask.to(device)
         position_ids = (mask.cumsum(-1) - 1).clamp(min=0)  # B, L
-        eos = self.tokenizer.eos_token_id
+        eos = self._end_token_ids()
         new_tokens: list[list[int]] = [[] for _ in range(B)]
         finished = [False] * B
         texts: list[str | None] = [None] * B
@@ -507,7 +521,7 @@ class CausalLMScorer:
             for b, tok in enumerate(nxt.tolist()):
                 if finished[b]:
                     continue
-                if eos is not None and tok == eos:
+                if tok in eos:
                     finished[b] = True
                     continue
                 new_tokens[b].append(tok)

@@ -24,7 +24,8 @@ def evaluate_trained(trained: Any, config: StudyConfig, *, seed: int) -> tuple[l
                         metadata=meta.model_dump())
     tasks = resolve_tasks(",".join(config.tasks.names))
     # the task data is the same for every cell (seed 0); the cell's seed varies training only
-    settings = EvalSettings(seed=0, full=config.tasks.full, limit=config.tasks.limit)
+    settings = EvalSettings(seed=0, full=config.tasks.full, limit=config.tasks.limit,
+                            chat_template=config.tasks.chat_template)
     results, _seconds = run_tasks(backend, tasks, settings)
     rows = []
     replicates: dict[str, list[float | None]] = {}

@@ -33,6 +33,7 @@ class EvalSettings:
     limit: int | None = None  # at most this many items per task
     n_boot: int = 200  # bootstrap resamples per metric
     protocol: str = "original"  # benchmarks: 'original' or 'lm-eval'
+    chat_template: str = "auto"  # generation tasks: prompt through the chat template (auto|on|off)
 
 
 class Task(ABC):
@@ -43,6 +44,8 @@ class Task(ABC):
     description: ClassVar[str] = ""
     metrics: ClassVar[tuple[Metric, ...]]
     default_size: ClassVar[int] = 100
+    # what a generation task generated in its last evaluation (prompt, output, parsed value)
+    generation_log: Any = None
 
     @abstractmethod
     def build_items(self, *, seed: int, full: bool) -> list[Any]:

@@ -29,8 +29,15 @@ class EvaluateConfig:
     threads: int | None = None  # torch CPU threads; None keeps torch's default
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
+    chat_template: str = "auto"  # generation tasks: auto | on | off
+    save_generations: bool = True  # out/generations/<task>.jsonl for each generation task
 
     def __post_init__(self) -> None:
+        from biasinherit.tasks._generation import CHAT_TEMPLATE_MODES
+
+        if self.chat_template not in CHAT_TEMPLATE_MODES:
+            raise BiasInheritError(f"chat template must be auto, on or off, got '{self.chat_template}'",
+                                   field="--chat-template")
         if self.limit is not None and self.limit < 1:
             raise BiasInheritError(f"limit must be >= 1, got {self.limit}", field="--limit")
         if self.n_boot < 0:
@@ -41,14 +48,16 @@ class EvaluateConfig:
 
 def evaluate_model(config: EvaluateConfig, *,
                    on_task: Callable[[str, int, int], None] | None = None) -> tuple[list[MetricResult], Path]:
-    """Run everything the config names; writes ``out/results.{csv,json}``; returns the rows."""
+    """Run everything the config names; writes ``out/results.{csv,json}`` (the provenance says,
+    per generation task, the prompt format, template use, token budget and stop strings) and
+    ``out/generations/<task>.jsonl``; returns the rows."""
     import time
     from importlib import metadata
 
     from biasinherit.models.backend import open_backend
     from biasinherit.tasks.benchmarks import get_benchmark
     from biasinherit.tasks.registry import resolve_tasks
-    from biasinherit.tasks.runner import run_tasks, write_results
+    from biasinherit.tasks.runner import GENERATIONS_DIR, run_tasks, write_results
 
     tasks_spec = config.tasks if config.tasks is not None else ("" if config.benchmarks else "all")
     tasks = resolve_tasks(tasks_spec) if tasks_spec else []
@@ -68,9 +77,11 @@ def evaluate_model(config: EvaluateConfig, *,
     backend = open_backend(config.model, batch_size=config.batch_size, base_url=config.base_url,
                            api_key_env=config.api_key_env)
     settings = EvalSettings(seed=config.seed, full=config.full, limit=config.limit,
-                            n_boot=config.n_boot, protocol=config.protocol)
+                            n_boot=config.n_boot, protocol=config.protocol, chat_template=config.chat_template)
     start = time.perf_counter()
-    results, seconds = run_tasks(backend, [*tasks, *bench], settings, items_override=overrides, on_task=on_task)
+    generations_dir = config.out / GENERATIONS_DIR if config.save_generations else None
+    results, seconds = run_tasks(backend, [*tasks, *bench], settings, items_override=overrides,
+                                 on_task=on_task, generations_dir=generations_dir)
     versions = {}
     for pkg in ("biasinherit", "torch", "transformers"):
         try:
@@ -82,6 +93,7 @@ def evaluate_model(config: EvaluateConfig, *,
         "tasks": [t.name for t in tasks],
         "benchmarks": dict(config.benchmarks),
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+        "prompting": {t.name: t.generation_log.style for t in tasks if t.generation_log is not None},
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
         "total_seconds": round(time.perf_counter() - start, 3),
         "versions": versions,

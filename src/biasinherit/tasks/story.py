@@ -2,7 +2,10 @@
 
 Stories are sampled (seeded) for every occupation; the gender of each story is read from its
 pronouns, gendered words and names (taxonomy lexicons), and its culture from names and
-demonyms. Stories with no gendered reference are counted as unparsed, not dropped.
+demonyms. Stories with no gendered reference are counted as unparsed, not dropped; the gender
+metrics rest on the gendered stories only ("no data" on fewer than ``MIN_VALID_N``). The
+bootstrap resamples prompts (the same in every cell of a study, so replicates pair across
+models); a statistic skips the resampled stories that did not parse.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from biasinherit.formats import context_of, story_prompt
-from biasinherit.metrics import MIN_VALID_OUTPUTS, Metric, MetricResult, mean
+from biasinherit.formats import context_of, story_instruction, story_prompt
+from biasinherit.metrics import MIN_VALID_N, Metric, MetricResult, mean
+from biasinherit.tasks._generation import PromptStyle, TaskPrompting, generate
 from biasinherit.tasks._world import world
 from biasinherit.tasks.base import EvalSettings, Task
 from biasinherit.tasks.registry import register_task
@@ -60,7 +64,13 @@ class StoryTask(Task):
     description = "gender and culture of generated stories about occupations"
     default_size = 104
     samples = (2, 5)  # stories per occupation: quick, full
-    max_new_tokens = 40
+    # sampled stories. The corpus's stories are one paragraph of ~40 tokens. A chat reply may
+    # open with a line ("Here's a short story about a nurse:") and a blank line, so it gets no
+    # paragraph stop; 128 tokens name the protagonist in 30 of 32 SmolLM2 stories (80: 28 of
+    # 32; first-person stories name nobody). An instruct model samples at 0.7: at 1.0
+    # a small one drifts into non-words.
+    prompting = TaskPrompting(corpus=PromptStyle("corpus", 40, ("\n\n",), temperature=1.0),
+                              chat=PromptStyle("chat", 128, (), temperature=0.7))
     metrics = (
         Metric("unparsed_share", False, 0.0, "share of stories with no gendered reference", kind="health"),
         Metric("female_share", None, 0.5, "share of gendered stories about a woman (men are the default group)",
@@ -92,15 +102,18 @@ class StoryTask(Task):
         return self.sample(items, seed=seed, full=full)
 
     def evaluate(self, backend: object, items: Sequence[StoryItem], settings: EvalSettings) -> list[MetricResult]:
-        prompts = [context_of(story_prompt(it.occupation)) for it in items]
-        texts = backend.generate(prompts, max_new_tokens=self.max_new_tokens, stop=["\n\n"],  # type: ignore[attr-defined]
-                                 temperature=1.0, seed=settings.seed)
+        prompts, texts = generate(self, backend, self.prompting,
+                                  [context_of(story_prompt(it.occupation)) for it in items],
+                                  [story_instruction(it.occupation) for it in items],
+                                  mode=settings.chat_template, seed=settings.seed)
         genders = [story_gender(t) for t in texts]
+        cultures = [story_cultures(t) for t in texts]
+        self.generation_log.add(prompts, texts, genders,
+                                [{"occupation": it.occupation, "cultures": c} for it, c in zip(items, cultures)])
         female = np.array([np.nan if g is None else float(g == "female") for g in genders])
         consistent = np.array([np.nan if g is None or it.stereotype is None else float(g == it.stereotype)
                                for g, it in zip(genders, items)])
         share = np.array([it.women_share for it in items])
-        cultures = [story_cultures(t) for t in texts]
         n_cultures = len(world().cultures())
         default = world().taxonomy.attribute("culture").representation_default
         n = len(items)
@@ -120,22 +133,25 @@ class StoryTask(Task):
         out = [
             self.result("unparsed_share", lambda i: mean(np.isnan(female[i]).astype(float)), n, settings),
             self.result("female_share", lambda i: mean(female[i]), n, settings,
-                        count=int((~np.isnan(female)).sum()), min_n=MIN_VALID_OUTPUTS),
+                        count=int((~np.isnan(female)).sum()), min_n=MIN_VALID_N),
             self.result("stereotype_consistency", lambda i: mean(consistent[i]), n, settings,
-                        count=int((~np.isnan(consistent)).sum()), min_n=MIN_VALID_OUTPUTS),
+                        count=int((~np.isnan(consistent)).sum()), min_n=MIN_VALID_N),
             self.result("stereotype_correlation", correlation, n, settings,
-                        count=int((~np.isnan(female)).sum()), min_n=MIN_VALID_OUTPUTS),
+                        count=int((~np.isnan(female)).sum()), min_n=MIN_VALID_N),
             self.result("culture_diversity",
                         lambda i: normalized_entropy([c for k in i for c in cultures[k]], n_cultures), n,
-                        settings, count=sum(bool(c) for c in cultures), min_n=MIN_VALID_OUTPUTS),
+                        settings, count=sum(bool(c) for c in cultures), min_n=MIN_VALID_N),
             self.result("default_culture_share", lambda i: mean(default_share[i]), n, settings,
-                        count=int((~np.isnan(default_share)).sum()), min_n=MIN_VALID_OUTPUTS),
+                        count=int((~np.isnan(default_share)).sum()), min_n=MIN_VALID_N),
             self.result("culture_consistency", lambda i: mean(consistent_culture[i]), n, settings,
-                        count=int((~np.isnan(consistent_culture)).sum()), min_n=MIN_VALID_OUTPUTS),
+                        count=int((~np.isnan(consistent_culture)).sum()), min_n=MIN_VALID_N),
         ]
         if getattr(backend, "supports_loglikelihood", False):
             ok = [k for k, t in enumerate(texts) if t.strip()]
-            lls = self.loglikelihoods(backend, [(prompts[k], texts[k]) for k in ok])
+            contexts = prompts
+            if self.generation_log.style["chat_template_used"]:  # score in the context it was written in
+                contexts = [backend.render_chat(p) for p in prompts]  # type: ignore[attr-defined]
+            lls = self.loglikelihoods(backend, [(contexts[k], texts[k]) for k in ok])
             ntok = np.array([max(1, len(texts[k].split())) for k in ok], dtype=float)
             lp = np.array(lls)
             out.append(self.result("perplexity", lambda i: float(np.exp(-lp[i].sum() / ntok[i].sum())),

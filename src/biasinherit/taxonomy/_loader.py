@@ -65,6 +65,7 @@ class Taxonomy:
     bias_types: dict[str, BiasType]
     plain_template: str
     sources: list[str] = field(default_factory=list)
+    plain_rewrite_template: str = ""
 
     # ---- lookups with helpful errors -------------------------------------------------------
 
@@ -299,6 +300,8 @@ def _load_cached(dirs: tuple[str, ...]) -> Taxonomy:
                 description=spec["description"],
                 has_polarity=spec["has_polarity"],
                 template=spec["template"],
+                rewrite_template=spec.get("rewrite_template", ""),
+                rewrite_adds=bool(spec.get("rewrite_adds", False)),
             )
     return Taxonomy(
         attributes=attributes,
@@ -310,4 +313,5 @@ def _load_cached(dirs: tuple[str, ...]) -> Taxonomy:
         bias_types=bias_types,
         plain_template=bt["plain"]["template"],
         sources=sources,
+        plain_rewrite_template=bt["plain"].get("rewrite_template", ""),
     )

