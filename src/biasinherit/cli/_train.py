@@ -33,7 +33,7 @@ def train(
     epochs: Annotated[Optional[int], typer.Option(help=_HELP["epochs"])] = None,
     batch_size: Annotated[int, typer.Option(help=_HELP["batch_size"])] = TrainConfig.model_fields["batch_size"].default,
     learning_rate: Annotated[Optional[float], typer.Option(help=_HELP["learning_rate"])] = None,
-    max_length: Annotated[int, typer.Option(help=_HELP["max_length"])] = 256,
+    max_length: Annotated[Optional[int], typer.Option(help=_HELP["max_length"])] = None,
     lora: Annotated[bool, typer.Option("--lora", help=_HELP["lora"])] = False,
     lora_r: Annotated[int, typer.Option(help=_HELP["lora_r"])] = 8,
     lora_alpha: Annotated[int, typer.Option(help=_HELP["lora_alpha"])] = 16,
