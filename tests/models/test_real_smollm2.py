@@ -50,9 +50,9 @@ def test_scorer_matches_transformers_on_sentence_pairs(smollm2) -> None:  # type
     for share in (True, False):  # prefix-tree rows (a pair shares its first words) and plain rows
         scorer = CausalLMScorer(model, tokenizer, batch_size=4, share=share)
         got = [r.logprob for r in scorer.loglikelihood([("", s) for s in sentences])]
-        assert got == pytest.approx(expected, abs=2e-3), share
+        assert got == pytest.approx(expected, abs=5e-4), share
         for k in range(len(PAIRS)):  # the pair's preference and gap, as CrowS-Pairs reads them
-            assert got[2 * k] - got[2 * k + 1] == pytest.approx(expected[2 * k] - expected[2 * k + 1], abs=2e-3)
+            assert got[2 * k] - got[2 * k + 1] == pytest.approx(expected[2 * k] - expected[2 * k + 1], abs=5e-4)
     # a pretrained model prefers the grammatical pronoun: a check that real weights are loaded
     assert expected[2] > expected[3]
 
