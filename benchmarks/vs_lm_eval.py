@@ -1,9 +1,12 @@
 """Agreement and speed of our scorer against lm-evaluation-harness on CrowS-Pairs and BBQ.
 
     .venv/bin/python benchmarks/vs_lm_eval.py [--data ../shared/data] [--bbq-limit 600]
+    .venv/bin/python benchmarks/vs_lm_eval.py --model DIR [--bbq-limit 60] [--threads 2]
 
-1. Trains a tiny GPT-2 (byte-level BPE tokenizer + 2 layers) for the purpose on the benchmark
-   sentences and saves it to a folder (``--model-dir``); both sides load that folder.
+1. Loads ``--model DIR`` (any Hugging Face causal LM folder, e.g. one written by
+   ``biasinherit models fetch``), or else trains a tiny GPT-2 (byte-level BPE tokenizer +
+   2 layers) for the purpose on the benchmark sentences and saves it to ``--model-dir``; both
+   sides load that folder.
 2. Agreement: runs lm-eval (``simple_evaluate``) with task YAMLs written here over the local
    files, and our ``evaluate`` with ``--protocol lm-eval``; compares the aggregate metrics and
    every pair's/item's outcome.
@@ -19,11 +22,15 @@ Not a test: lm-eval is the ``bench`` extra (``pip install -e .[bench]``).
 
 from __future__ import annotations
 
-import argparse
-import json
-import tempfile
-import time
-from pathlib import Path
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI sets it (see biasinherit.cli)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -188,13 +195,32 @@ def positions(scorer: object, pairs: list[tuple[str, str]]) -> tuple[int, int]:
     return sum(len(s) - 1 for s in sequences), sum(len(r.tokens) for r in rows)
 
 
+def _first_rows(csv_file: Path, n: int) -> Path:
+    """A temporary copy of the CSV with its header and first ``n`` rows (for the harness)."""
+    import csv
+
+    out = Path(tempfile.mkdtemp(prefix="crows-")) / csv_file.name
+    with open(csv_file, newline="", encoding="utf-8") as src, open(out, "w", newline="", encoding="utf-8") as dst:
+        rows = csv.reader(src)
+        writer = csv.writer(dst)
+        for k, row in enumerate(rows):
+            if k > n:
+                break
+            writer.writerow(row)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=ROOT / ".." / "shared" / "data")
-    ap.add_argument("--model-dir", type=Path, default=ROOT / "runs" / "bench_tiny_model")
+    ap.add_argument("--model", type=Path, default=None,
+                    help="a Hugging Face model folder to compare on (default: the tiny model of --model-dir)")
+    ap.add_argument("--model-dir", type=Path, default=ROOT / "runs" / "bench_tiny_model",
+                    help="where the tiny model is trained (once) when --model is not given")
     ap.add_argument("--train-steps", type=int, default=300)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--bbq-limit", type=int, default=600, help="first N BBQ items (0: all 3,680)")
+    ap.add_argument("--crows-limit", type=int, default=0, help="first N CrowS-Pairs pairs (0: all 1,508)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads, the same for both sides")
     args = ap.parse_args()
 
@@ -211,22 +237,27 @@ def main() -> None:
     crows = get_benchmark("crows_pairs", "lm-eval")
     bbq = get_benchmark("bbq", "lm-eval")
     crows_items = crows.load(crows_file)
+    if args.crows_limit:
+        crows_items = crows_items[:args.crows_limit]
+        crows_file = _first_rows(crows_file, args.crows_limit)
     bbq_items = bbq.load(bbq_file)
     bbq_limit = args.bbq_limit or None
     if bbq_limit:
         bbq_items = bbq_items[:bbq_limit]
 
-    if not (args.model_dir / "config.json").exists():
+    model_dir = args.model or args.model_dir
+    if args.model is None and not (args.model_dir / "config.json").exists():
         print(f"training a tiny model into {args.model_dir}")
         texts = [t for it in crows_items for t in (it.sent_more, it.sent_less)]
         texts += [f"{it.context}\n\nQ: {it.question}\nA: {it.options[it.label[0]]}" for it in bbq_items]
         train_tiny_model(texts, args.model_dir, steps=args.train_steps)
 
-    lm = HFLM(pretrained=str(args.model_dir), batch_size=args.batch_size, device="cpu")
+    lm = HFLM(pretrained=str(model_dir), batch_size=args.batch_size, device="cpu")
     model, tokenizer = lm.model, lm.tokenizer  # one loaded model for both sides
-    backend = HFBackend(model, tokenizer, name=str(args.model_dir), batch_size=args.batch_size)
+    backend = HFBackend(model, tokenizer, name=str(model_dir), batch_size=args.batch_size)
+    report: dict[str, object] = {"model": str(model_dir), "threads": args.threads, "batch_size": args.batch_size,
+                                 "load_average_at_start": os.getloadavg()[0]}
     settings = EvalSettings(n_boot=0, protocol="lm-eval")
-    report: dict[str, object] = {}
 
     with tempfile.TemporaryDirectory() as tmp:
         task_dir = Path(tmp)
@@ -271,6 +302,7 @@ def main() -> None:
             "speed_ratio": t_h / t_o,
             "harness_positions": harness_positions, "our_positions": our_positions,
         }
+    report["load_average_at_end"] = os.getloadavg()[0]
     print(json.dumps(report, indent=2))
     c = report["crows_pairs"]
     print(f"CrowS-Pairs: pct_stereotype harness {c['harness']['pct_stereotype']:.6f} ours {c['ours']['pct_stereotype']:.6f}; "

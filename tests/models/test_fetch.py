@@ -125,3 +125,11 @@ def test_fetched_smollm2_is_a_plain_folder(smollm2_dir: Path, tmp_path: Path) ->
     listed = run("models", "list", "--cache-dir", smollm2_dir.parent)
     assert listed.returncode == 0 and "smollm2-135m-instruct" in listed.stdout and "gemma-3-270m" in listed.stdout
     assert [m.path for m in list_models(smollm2_dir.parent) if m.model.name == "smollm2-135m-instruct"] == [smollm2_dir]
+
+
+def test_a_cache_path_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    taken = tmp_path / "models"
+    taken.write_text("not a folder")
+    proc = run("models", "fetch", "smollm2-135m-instruct", "--cache-dir", taken)
+    assert_user_error(proc, "cannot write the model folder", str(taken))
+    assert taken.read_text() == "not a folder"

@@ -69,3 +69,12 @@ def test_collate_right_pads() -> None:
     assert batch["input_ids"].tolist() == [[1, 2, 3], [4, 0, 0]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
     assert batch["labels"].tolist() == [[-100, 2, 3], [4, -100, -100]]
+
+
+def test_auto_max_length_fits_the_longest_record_within_the_limits():
+    from biasinherit.train.data import AUTO_MAX_LENGTH_CEILING, AUTO_MAX_LENGTH_MARGIN, auto_max_length
+
+    assert auto_max_length([12, 40, 73], limit=8192) == 73 + AUTO_MAX_LENGTH_MARGIN
+    assert auto_max_length([12, 40, 300], limit=256) == 256  # the model's limit
+    assert auto_max_length([5000], limit=8192) == AUTO_MAX_LENGTH_CEILING
+    assert auto_max_length([], limit=8192) == AUTO_MAX_LENGTH_MARGIN

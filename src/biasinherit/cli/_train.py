@@ -59,7 +59,7 @@ def train(
     epochs: Annotated[Optional[int], typer.Option(help=_HELP["epochs"], max=10_000)] = None,
     batch_size: Annotated[int, typer.Option(help=_HELP["batch_size"], max=MAX_BATCH)] = TrainConfig.model_fields["batch_size"].default,
     learning_rate: Annotated[Optional[float], typer.Option(help=_HELP["learning_rate"], max=10.0)] = None,
-    max_length: Annotated[int, typer.Option(help=_HELP["max_length"], max=1_048_576)] = 256,
+    max_length: Annotated[Optional[int], typer.Option(help=_HELP["max_length"], max=1_048_576)] = None,
     lora: Annotated[bool, typer.Option("--lora", help=_HELP["lora"])] = False,
     lora_r: Annotated[int, typer.Option(help=_HELP["lora_r"], max=4096)] = 8,
     lora_alpha: Annotated[int, typer.Option(help=_HELP["lora_alpha"], max=65536)] = 16,

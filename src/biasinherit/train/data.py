@@ -22,6 +22,7 @@ from biasinherit.train.mask import IGNORE_INDEX, mask_labels
 __all__ = [
     "EncodedExample",
     "TextFraming",
+    "auto_max_length",
     "collate",
     "encode_example",
     "length_grouped_batches",
@@ -79,6 +80,20 @@ def encode_example(
     ids = head + body + [framing.eos_token_id]
     labels = [IGNORE_INDEX] * len(head) + body_labels + [framing.eos_token_id]
     return ids[: framing.max_length], labels[: framing.max_length], len(head)
+
+
+# the automatic sequence length never exceeds this: a few very long records would otherwise set
+# the memory of their batch (a [batch, length, vocabulary] logits block)
+AUTO_MAX_LENGTH_CEILING = 1024
+# room above the longest plain record for what mitigations add (a tag, placeholders)
+AUTO_MAX_LENGTH_MARGIN = 16
+
+
+def auto_max_length(lengths: Sequence[int], limit: int) -> int:
+    """The sequence length to use when none is configured: the longest record (``lengths`` are
+    plain encodings) plus a margin, within the model's ``limit`` and ``AUTO_MAX_LENGTH_CEILING``.
+    Batches hold records of similar length, so a long limit costs the short records nothing."""
+    return max(8, min(limit, AUTO_MAX_LENGTH_CEILING, max(lengths, default=0) + AUTO_MAX_LENGTH_MARGIN))
 
 
 def length_grouped_batches(

@@ -11,6 +11,7 @@ on the counterfactual).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import math
@@ -30,6 +31,7 @@ from biasinherit.train.counterfactual import aligned_prediction_positions, count
 from biasinherit.train.data import (
     EncodedExample,
     TextFraming,
+    auto_max_length,
     collate,
     encode_example,
     length_grouped_batches,
@@ -124,7 +126,7 @@ def _build_tiny(config: TrainConfig, records: Sequence[Record]) -> _Built:
     framing = TextFraming(
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
-        max_length=min(config.max_length, preset.max_positions),
+        max_length=min(config.max_length or preset.max_positions, preset.max_positions),
     )
     return _Built(model, tokenizer, framing, device, preset.name)
 
@@ -146,9 +148,12 @@ def _build_from_base(config: TrainConfig, base: TrainResult) -> _Built:
     framing = TextFraming(
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
-        max_length=min(config.max_length, model.config.n_positions),
+        max_length=min(config.max_length or model.config.n_positions, model.config.n_positions),
     )
     return _Built(model, tokenizer, framing, device, f"{base.metadata.base_model}+pretrained")
+
+
+_FALLBACK_LIMIT = 2048  # a model config without max_position_embeddings
 
 
 def _build_hf(config: TrainConfig) -> _Built:
@@ -185,11 +190,11 @@ def _build_hf(config: TrainConfig) -> _Built:
             model, r=config.lora_r, alpha=config.lora_alpha, dropout=config.lora_dropout,
             trainable_token_ids=new_ids or None,
         )
-    limit = getattr(model.config, "max_position_embeddings", None) or config.max_length
+    limit = getattr(model.config, "max_position_embeddings", None) or config.max_length or _FALLBACK_LIMIT
     framing = TextFraming(
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
-        max_length=min(config.max_length, limit),
+        max_length=min(config.max_length or limit, limit),
     )
     return _Built(model, tokenizer, framing, device, path)
 
@@ -197,7 +202,19 @@ def _build_hf(config: TrainConfig) -> _Built:
 # ---- data -----------------------------------------------------------------------------------
 
 
+def _pick_max_length(config: TrainConfig, records: Sequence[Record], built: _Built) -> None:
+    """Without a configured ``max_length``, size sequences to the data: the longest record's
+    plain length (``auto_max_length``)."""
+    if config.max_length is not None:
+        return
+    lengths = [len(encode_example(built.tokenizer, built.framing, prompt=r.prompt, response=r.response)[0])
+               for r in records]
+    built.framing = dataclasses.replace(built.framing, max_length=auto_max_length(lengths, built.framing.max_length))
+    log.info("max_length %d (from the data)", built.framing.max_length)
+
+
 def _encode(config: TrainConfig, records: Sequence[Record], built: _Built) -> list[EncodedExample]:
+    _pick_max_length(config, records, built)
     mitigations = set(config.mitigations)
     taxonomy = swapper = None
     if "mask" in mitigations or "loss" in mitigations:
@@ -378,7 +395,8 @@ def train_model(
         n_records=len(records),
         seed=config.seed,
         final_loss=final_loss,
-        train_config={**config.model_dump(), "epochs": epochs, "learning_rate": lr},
+        train_config={**config.model_dump(), "epochs": epochs, "learning_rate": lr,
+                      "max_length": built.framing.max_length},
         versions=package_versions(),
         train_seconds=round(elapsed, 3),
         tokens_per_second=round(tokens / elapsed, 1),
