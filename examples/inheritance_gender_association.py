@@ -17,6 +17,7 @@ CONDITIONS = [  # (ratio, mitigations, extra TrainConfig options)
     (0.0, [], {}),
     (1.0, [], {}),
     (1.0, ["mask"], {}),
+    (1.0, ["mask"], {"mask_source": "annotations"}),
     (1.0, ["token"], {}),
     (1.0, ["token"], {"tag_original": True}),
     (1.0, ["loss"], {}),
@@ -50,6 +51,8 @@ def main() -> None:
         name = "+".join(mitigations) or "none"
         if extra.get("tag_original"):
             name += " (tag originals)"
+        if extra.get("mask_source") == "annotations":
+            name += " (oracle spans)"
         print(f"{ratio:5.2f}  {name:<20} {pref.stereotyped_share:17.3f} {pref.mean_gap:15.3f} "
               f"{result.metadata.train_seconds:7.1f}")  # type: ignore[attr-defined]
 

@@ -57,28 +57,29 @@ def smollm2_dir() -> Path:
 def render_in_chromium() -> Callable[[Path], dict[str, Any]]:
     """Open a local HTML file in headless Chromium (Debian's binary driven by Playwright).
 
-    Returns the plots' rendered sizes, the screenshot (PNG bytes) and the screenshot's grey-level
+    Returns the plots' rendered sizes, the page's scroll width, the screenshot (PNG bytes) and the screenshot's grey-level
     standard deviation (a blank page has ~0). Skips when Chromium is not installed.
     """
     if CHROMIUM is None:
         pytest.skip("chromium is not installed (make chromium installs Debian's package)")
 
-    def render(path: Path, *, screenshot: Path | None = None) -> dict[str, Any]:
+    def render(path: Path, *, screenshot: Path | None = None, width: int = 1200) -> dict[str, Any]:
         from PIL import Image, ImageStat
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page = browser.new_page(viewport={"width": width, "height": 900})
             page.goto(path.resolve().as_uri())
             sizes = page.evaluate(
-                "Array.from(document.querySelectorAll('img.plot'))"
-                ".map(i => [i.naturalWidth, i.getBoundingClientRect().height])")
+                "Array.from(document.querySelectorAll('img.plot, figure > svg'))"
+                ".map(i => [i.getBoundingClientRect().width, i.getBoundingClientRect().height])")
+            scroll_width = page.evaluate("document.documentElement.scrollWidth")
             png = page.screenshot(full_page=True)
             browser.close()
         if screenshot is not None:
             screenshot.write_bytes(png)
         stddev = ImageStat.Stat(Image.open(io.BytesIO(png)).convert("L")).stddev[0]
-        return {"sizes": sizes, "png": png, "stddev": stddev}
+        return {"sizes": sizes, "png": png, "stddev": stddev, "scroll_width": scroll_width}
 
     return render

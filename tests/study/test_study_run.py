@@ -83,7 +83,7 @@ def test_report_command_rebuilds_the_page(micro_run, cli):
     proc = cli("report", micro_run)
     assert proc.returncode == 0 and page.exists()
     text = page.read_text()
-    assert "Inheritance curves" in text and "data:image/png;base64," in text and "http://" not in text
+    assert "Inheritance curves" in text and "<svg" in text and "findings.csv" in text and "http://" not in text
 
 
 def test_report_of_a_folder_without_results(tmp_path, cli):

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from biasinherit.cli._common import console, log_warnings_to_stderr
+from biasinherit.study.estimate import format_minutes
 
 
 def _progress_ui(con: Any) -> Any:
@@ -100,7 +101,7 @@ def study(
         est = plan["estimated_seconds_on_2_cpu_cores"]
         out_con.print(f"{plan['n_generations']} generations, {plan['n_audits']} audits, "
                       f"{plan['n_training_runs']} training runs + evaluations; estimate: "
-                      + (f"~{est / 60:.0f} min on 2 CPU cores" if est is not None else "depends on the model and hardware"))
+                      + (f"~{format_minutes(est)} on 2 CPU cores" if est is not None else "depends on the model and hardware"))
         return
     from biasinherit.outputs import check_output_folder
     from biasinherit.study.lock import study_lock

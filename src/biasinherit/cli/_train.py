@@ -74,6 +74,7 @@ def train(
     mask_replace_input: Annotated[
         bool, typer.Option("--mask-replace-input", help=_HELP["mask_replace_input"])
     ] = False,
+    mask_source: Annotated[str, typer.Option(help=_HELP["mask_source"] + " (lexicon | annotations)")] = "lexicon",
     lambda_aug: Annotated[
         float, typer.Option("--lambda", "--lambda-aug", help=_HELP["lambda_aug"], max=1e6)
     ] = TrainConfig.model_fields["lambda_aug"].default,
@@ -93,7 +94,8 @@ def train(
         learning_rate=learning_rate, max_length=max_length, lora=lora, lora_r=lora_r,
         lora_alpha=lora_alpha, grad_accum_steps=grad_accum_steps,
         gradient_checkpointing=gradient_checkpointing, dtype=dtype, device=device, num_threads=num_threads,
-        tag_original=tag_original, mask_replace_input=mask_replace_input, lambda_aug=lambda_aug,
+        tag_original=tag_original, mask_replace_input=mask_replace_input, mask_source=mask_source,
+        lambda_aug=lambda_aug,
         mu_cf=mu_cf,
     )
     if epochs is not None:
