@@ -12,9 +12,12 @@ ratios = [0.0, 1.0]
 seeds = [0]
 [data]
 corpus_size = 160
+[mix]
+size = 160
 [mitigation]
 names = ["mask"]
 ratios = [1.0]
+bias_types = ["gender.association"]
 [tasks]
 names = ["coref", "stereo_pairs", "story", "toxicity_detection"]
 limit = 8

