@@ -55,6 +55,12 @@ def _check_data(cfg: Any, out: Path) -> None:
         from biasinherit.models.check import check_model_spec
 
         check_model_spec(model, field="model.model", allow_openai=False)
+    from biasinherit.study.evaluation import load_benchmark_items
+
+    for name, path in cfg.tasks.benchmarks.items():
+        if not Path(path).exists():
+            raise BiasInheritError("benchmark file not found", path=path, field=f"tasks.benchmarks.{name}")
+        load_benchmark_items(name, path, cfg.tasks.protocol)  # read and validated before any work
     if cfg.data.path is None or original_path(out).exists():
         return
     if not load_records(cfg.data.path, columns=cfg.data.columns or None):

@@ -73,6 +73,12 @@ class TasksSection(_Section):
     full: bool = Field(default=False, description="use each task's full size")
     chat_template: Literal["auto", "on", "off"] = Field(default="auto", description=(
         "generation tasks: prompt through the model's chat template (auto: when it has one)"))
+    benchmarks: dict[str, str] = Field(default_factory=dict, description=(
+        "real benchmarks scored in every cell: NAME = PATH (crows_pairs, bbq, winobias, winogender; "
+        "the path must be readable wherever cells run)"))
+    benchmark_limit: int | None = Field(default=None, ge=1, description=(
+        "items per benchmark, the file's first ones (default: all)"))
+    protocol: Literal["original", "lm-eval"] = Field(default="original", description="benchmark scoring protocol")
 
 
 class AuditSection(_Section):
@@ -172,6 +178,13 @@ class StudyConfig(_Section):
         from biasinherit.tasks.registry import resolve_tasks
 
         resolve_tasks(",".join(self.tasks.names))
+        from biasinherit.tasks.benchmarks import get_benchmark
+
+        for name in self.tasks.benchmarks:
+            try:
+                get_benchmark(name, self.tasks.protocol)
+            except BiasInheritError as exc:
+                raise BiasInheritError(exc.message, field=f"tasks.benchmarks.{name}") from None
 
     def train_config(self, *, seed: int, mitigation: str, bias_type: str | None = None) -> Any:
         """A cell's training options. The loss mitigation's counterfactual swaps the attribute of

@@ -7,6 +7,20 @@ from typing import Any
 
 from biasinherit.study.config import StudyConfig
 
+_BENCHMARK_ITEMS: dict[tuple[str, str, str], list[Any]] = {}
+
+
+def load_benchmark_items(name: str, path: str, protocol: str) -> tuple[Any, list[Any]]:
+    """A benchmark task and its items, read once per process (every cell of a worker scores the
+    same items, as for the built-in tasks)."""
+    from biasinherit.tasks.benchmarks import get_benchmark
+
+    task = get_benchmark(name, protocol)
+    key = (name, str(path), protocol)
+    if key not in _BENCHMARK_ITEMS:
+        _BENCHMARK_ITEMS[key] = task.load(path)
+    return task, _BENCHMARK_ITEMS[key]
+
 
 def evaluate_trained(trained: Any, config: StudyConfig, *, seed: int) -> tuple[list[dict[str, Any]],
                                                                               dict[str, list[float | None]]]:
@@ -27,6 +41,15 @@ def evaluate_trained(trained: Any, config: StudyConfig, *, seed: int) -> tuple[l
     settings = EvalSettings(seed=0, full=config.tasks.full, limit=config.tasks.limit,
                             chat_template=config.tasks.chat_template)
     results, _seconds = run_tasks(backend, tasks, settings)
+    if config.tasks.benchmarks:
+        bench, overrides = [], {}
+        for name, path in config.tasks.benchmarks.items():
+            task, items = load_benchmark_items(name, path, config.tasks.protocol)
+            bench.append(task)
+            overrides[task.name] = items
+        bench_settings = EvalSettings(seed=0, limit=config.tasks.benchmark_limit, protocol=config.tasks.protocol)
+        more, _ = run_tasks(backend, bench, bench_settings, items_override=overrides)
+        results.extend(more)
     rows = []
     replicates: dict[str, list[float | None]] = {}
     for r in results:
