@@ -80,6 +80,12 @@ def test_one_seed_is_not_a_test():
                           mitigations=["mask"], mitigation_ratios=[1.0])
     assert {r["status"] for r in rows} == {"one seed"}
     assert not any(r["discovery"] for r in rows)
+    import pandas as pd
+
+    from biasinherit.report.study_report import findings_sentences
+
+    sentences = findings_sentences(pd.DataFrame(rows), [], "")
+    assert len(sentences) == 1 and sentences[0].startswith("No claims") and "two seeds" in sentences[0]
 
 
 def test_summary_pairs_inheritance_by_seed_and_contains_estimates():

@@ -33,13 +33,12 @@ from biasinherit.errors import BiasInheritError
 from biasinherit.generate.base import GenerationRequest, ProgressCallback, provenance
 from biasinherit.generate.prompts import (
     DEFAULT_REQUEST_STYLE,
-    REQUEST_STYLES,
-    MalformedReply,
     PlannedOutput,
     chat_messages,
+    check_reply_options,
     plan_outputs,
-    read_plan_reply,
     record_from_reply,
+    reply_parses,
 )
 from biasinherit.records import Record
 
@@ -74,18 +73,8 @@ class HFGenerator:
                                    field="--max-new-tokens")
         if temperature < 0:
             raise BiasInheritError(f"temperature must be >= 0, got {temperature}", field="--temperature")
-        if parse_retries < 0:
-            raise BiasInheritError(f"parse_retries must be >= 0, got {parse_retries}", field="parse_retries")
-        if on_unparseable not in ("error", "raw"):
-            raise BiasInheritError(
-                f"on_unparseable must be 'error' or 'raw', got '{on_unparseable}'", field="--on-unparseable"
-            )
-        if chat_template not in ("auto", "on", "off"):
-            raise BiasInheritError(f"chat_template must be auto, on or off, got '{chat_template}'",
-                                   field="--chat-template")
-        if request_style not in REQUEST_STYLES:
-            raise BiasInheritError(f"request_style must be {' or '.join(REQUEST_STYLES)}, got "
-                                   f"'{request_style}'", field="--request-style")
+        check_reply_options(on_unparseable=on_unparseable, chat_template=chat_template,
+                            request_style=request_style, parse_retries=parse_retries)
         self.chat_template = chat_template
         self.request_style = request_style
         self.model = str(model)
@@ -177,7 +166,7 @@ class HFGenerator:
             # the first pass reports rows as they are generated; later passes when they end
             texts = self._generate(remaining, attempt, progress if attempt == 0 else None)
             for plan, text in zip(remaining, texts):
-                if last or _parses(plan, text):
+                if last or reply_parses(plan, text):
                     replies[plan.index] = text
             remaining = [p for p in remaining if p.index not in replies]
             if progress is not None and attempt > 0:
@@ -188,7 +177,7 @@ class HFGenerator:
                      len(remaining), len(plans), attempt + 2, self.parse_retries + 1)
         if progress is not None:
             progress(len(plans), len(plans))
-        unparsed = sum(not _parses(p, replies[p.index]) for p in plans)
+        unparsed = sum(not reply_parses(p, replies[p.index]) for p in plans)
         if unparsed and self.on_unparseable == "error":
             raise BiasInheritError(
                 f"{unparsed} of {len(plans)} replies from {self.model} did not parse "
@@ -200,10 +189,3 @@ class HFGenerator:
         return [record_from_reply(plan, replies[plan.index], generation=generation, taxonomy=taxonomy)
                 for plan in plans]
 
-
-def _parses(plan: PlannedOutput, text: str) -> bool:
-    try:
-        read_plan_reply(plan, text)
-    except MalformedReply:
-        return False
-    return True

@@ -43,13 +43,13 @@ from biasinherit.generate.base import GenerationRequest, ProgressCallback, prove
 from biasinherit.generate.cache import RequestCache, request_key
 from biasinherit.generate.prompts import (
     DEFAULT_REQUEST_STYLE,
-    REQUEST_STYLES,
     MalformedReply,
     PlannedOutput,
     chat_messages,
+    check_reply_options,
     plan_outputs,
-    read_plan_reply,
     record_from_reply,
+    reply_parses,
 )
 from biasinherit.generate.retry import backoff_delay, parse_retry_after
 from biasinherit.records import Record
@@ -109,18 +109,8 @@ class OpenAIGenerator:
             raise BiasInheritError(f"temperature must be >= 0, got {temperature}", field="--temperature")
         if timeout <= 0:
             raise BiasInheritError(f"timeout must be > 0, got {timeout}", field="--timeout")
-        if on_unparseable not in ("error", "raw"):
-            raise BiasInheritError(
-                f"on_unparseable must be 'error' or 'raw', got '{on_unparseable}'", field="--on-unparseable"
-            )
-        if parse_retries < 0:
-            raise BiasInheritError(f"parse_retries must be >= 0, got {parse_retries}", field="--parse-retries")
-        if chat_template not in ("auto", "on", "off"):
-            raise BiasInheritError(f"chat_template must be auto, on or off, got '{chat_template}'",
-                                   field="--chat-template")
-        if request_style not in REQUEST_STYLES:
-            raise BiasInheritError(f"request_style must be {' or '.join(REQUEST_STYLES)}, got "
-                                   f"'{request_style}'", field="--request-style")
+        check_reply_options(on_unparseable=on_unparseable, chat_template=chat_template,
+                            request_style=request_style, parse_retries=parse_retries)
         self.parse_retries = parse_retries
         self.chat_template = chat_template
         self.request_style = request_style
@@ -262,7 +252,7 @@ class OpenAIGenerator:
                 f"{len(plans) - len(failures)} replies are cached in {cache.root}, rerun to send "
                 f"only the failed ones"
             )
-        unparsed = sum(not _parses(plan, replies[plan.index] or "") for plan in plans)
+        unparsed = sum(not reply_parses(plan, replies[plan.index] or "") for plan in plans)
         log.info("openai: %d of %d replies parsed", len(plans) - unparsed, len(plans))
         if unparsed and self.on_unparseable == "error":
             raise BiasInheritError(
@@ -285,7 +275,7 @@ class OpenAIGenerator:
             entry = await self._send_with_retries(client, body, plan.index)
             entry["request"] = content
             entry["parse_attempts"] = attempt + 1
-            if _parses(plan, entry["content"]):
+            if reply_parses(plan, entry["content"]):
                 return entry
             log.debug("request %d: reply did not parse (attempt %d of %d)", plan.index, attempt + 1,
                       self.parse_retries + 1)
@@ -397,10 +387,3 @@ class OpenAIGenerator:
             "request": content,
         }
 
-
-def _parses(plan: PlannedOutput, text: str) -> bool:
-    try:
-        read_plan_reply(plan, text)
-    except MalformedReply:
-        return False
-    return True

@@ -36,6 +36,8 @@ from biasinherit.taxonomy import BiasType, Taxonomy
 
 __all__ = [
     "DEFAULT_REQUEST_STYLE",
+    "check_reply_options",
+    "reply_parses",
     "REQUEST_STYLES",
     "MalformedReply",
     "PlannedOutput",
@@ -304,3 +306,30 @@ def record_from_reply(
         response = f"{plan.original.response.rstrip()} {reply.response}"
     return augmented_record(plan, prompt, response, generation=generation, taxonomy=taxonomy,
                             reply_format=reply.format)
+
+
+def reply_parses(plan: PlannedOutput, text: str) -> bool:
+    """Whether ``text`` reads as the reply ``plan`` asked for."""
+    try:
+        read_plan_reply(plan, text)
+    except MalformedReply:
+        return False
+    return True
+
+
+def check_reply_options(*, on_unparseable: str, chat_template: str, request_style: str, parse_retries: int) -> None:
+    """The options the LLM generators share, checked the same way (one line naming the flag)."""
+    from biasinherit.errors import BiasInheritError
+
+    if parse_retries < 0:
+        raise BiasInheritError(f"parse_retries must be >= 0, got {parse_retries}", field="--parse-retries")
+    if on_unparseable not in ("error", "raw"):
+        raise BiasInheritError(
+            f"on_unparseable must be 'error' or 'raw', got '{on_unparseable}'", field="--on-unparseable"
+        )
+    if chat_template not in ("auto", "on", "off"):
+        raise BiasInheritError(f"chat_template must be auto, on or off, got '{chat_template}'",
+                               field="--chat-template")
+    if request_style not in REQUEST_STYLES:
+        raise BiasInheritError(f"request_style must be {' or '.join(REQUEST_STYLES)}, got "
+                               f"'{request_style}'", field="--request-style")

@@ -50,6 +50,10 @@ def findings_sentences(findings: Any, checks: list[dict[str, Any]], mask_note: s
         return ["No tests: the study has no bias metric measured at two ratios or under a mitigation."]
     n_tests = int((findings["status"] == "tested").sum())
     n_disc = int(findings["discovery"].sum())
+    if n_tests == 0 and (findings["status"] == "one seed").any():
+        return ["No claims: every comparison rests on one training seed, so there is no variance between "
+                "training runs to test against (a test needs at least two seeds). The tables and curves show "
+                "each model's values with intervals over evaluation items only."]
     out.append(f"{n_tests} tests (Benjamini-Hochberg over all of them), {n_disc} discoveries at q ≤ {Q_LEVEL}. "
                "Effects below are the change from ratio 0 to 1 (ratio tests) or mitigated minus unmitigated "
                "(mitigation tests), with 95% intervals over seeds and items.")
@@ -62,7 +66,7 @@ def findings_sentences(findings: Any, checks: list[dict[str, Any]], mask_note: s
             parts = [f"{_metric_label(r)} {_toward(r)} ({_effect(r)})" for _, r in disc.iterrows()]
             out.append(f"{bt}: inheritance detected on {len(disc)} of {len(tested)} tested bias metrics: "
                        + "; ".join(parts) + ".")
-        else:
+        elif len(tested):
             out.append(f"{bt}: no inheritance detected on the {len(tested)} tested bias metrics.")
         no_data = sub[sub["status"] == "no data"]
         if len(no_data):
