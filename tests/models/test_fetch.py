@@ -131,5 +131,5 @@ def test_a_cache_path_that_is_a_file_is_one_line(tmp_path: Path) -> None:
     taken = tmp_path / "models"
     taken.write_text("not a folder")
     proc = run("models", "fetch", "smollm2-135m-instruct", "--cache-dir", taken)
-    assert_user_error(proc, "cannot write the model folder", str(taken))
+    assert_user_error(proc, "the models cache must be a folder", str(taken))
     assert taken.read_text() == "not a folder"
