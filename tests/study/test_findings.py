@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 
 from biasinherit.study.findings import build_findings, mitigation_checks, summarise_cells
 
@@ -95,3 +96,18 @@ def test_summary_pairs_inheritance_by_seed_and_contains_estimates():
     for r in summary:
         if not math.isnan(r["value"]):
             assert r["ci_low"] <= r["value"] <= r["ci_high"]
+
+
+def test_mitigation_checks_compare_with_the_same_bias_types_and_seeds():
+    """A mitigation trained on one bias type is judged against that type's unmitigated cells,
+    not against every type's (another type's poor health must not hide the drop)."""
+    out = []
+    for s in (0, 1, 2):
+        for bt, valid_none in (("gender.representation", 0.9), ("gender.association", 0.2)):
+            out.append(_result(s, bt, 1.0, "none", {("story", "unparsed_share", "health", None): (1 - valid_none, [])}))
+        out.append(_result(s, "gender.representation", 1.0, "mask",
+                           {("story", "unparsed_share", "health", None): (0.5, [])}))
+    checks = mitigation_checks(out, bias_types=["gender.representation", "gender.association"],
+                               mitigations=["mask"], mitigation_ratios=[1.0])
+    story = next(c for c in checks if c["task"] == "story")
+    assert story["broken"] and story["unparsed_share"] == pytest.approx((0.1, 0.5))

@@ -201,8 +201,15 @@ def mitigation_checks(results: Iterable[dict[str, Any]], *, bias_types: Sequence
                                        "reasons": []}
                 for _t, metric in metrics:
                     kind = cv.meta[(task, metric)]["kind"]
-                    none_v = [v for bt in bias_types for v in cv.get(bt, float(r), "none", task, metric, seeds)[0].values()]
-                    mit_v = [v for bt in bias_types for v in cv.get(bt, float(r), m, task, metric, seeds)[0].values()]
+                    # the unmitigated cells of the same bias types and seeds as the mitigated ones,
+                    # so shares and counts of missing data compare like with like
+                    none_v, mit_v = [], []
+                    for bt in bias_types:
+                        mit = cv.get(bt, float(r), m, task, metric, seeds)[0]
+                        none = cv.get(bt, float(r), "none", task, metric, list(mit))[0]
+                        common = sorted(set(mit) & set(none))
+                        mit_v += [mit[s] for s in common]
+                        none_v += [none[s] for s in common]
                     if not mit_v:
                         continue
                     a, b = _mean(none_v), _mean(mit_v)
