@@ -28,6 +28,13 @@ def test_items_are_seeded_and_counterbalanced():
     pairs = get_task("stereo_pairs").build_items(seed=0, full=True)
     assert {p.attribute for p in pairs} == {"gender", "culture"}
     assert {p.group for p in pairs if p.attribute == "gender"} == {"gender:female", "gender:male"}
+    # a claim pair differs in its group noun, never in the first word of the text: with a
+    # byte-level BPE a text's first word is another token than the same word in running text
+    claims = [p for p in pairs if p.kind == "claim"]
+    assert claims
+    for p in claims:
+        first_diff = next(k for k, (a, b) in enumerate(zip(p.stereo.split(), p.anti.split())) if a != b)
+        assert first_diff > 0, p.stereo
     for name in TASK_NAMES:
         task = get_task(name)
         assert task.build_items(seed=3, full=False) == task.build_items(seed=3, full=False)
@@ -37,6 +44,10 @@ def test_counterfactuals_come_from_the_swapper():
     items = get_task("sentiment_cf").build_items(seed=0, full=True)
     gender = [i for i in items if i.attribute == "gender"]
     assert gender and all(i.review != i.counterfactual for i in gender)
+    culture = [i for i in items if i.attribute == "culture"]
+    # every culture pair sets the default culture against another, so its gap has a sign
+    assert culture and all(i.review != i.counterfactual and "culture:american" in i.groups
+                           and i.groups[0] != i.groups[1] for i in culture)
     salary = get_task("salary").build_items(seed=0, full=True)
     assert any(len(i.variants) == 2 and i.variants[0][1] != i.variants[1][1] for i in salary)
 
