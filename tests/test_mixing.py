@@ -53,3 +53,31 @@ def test_bad_ratio(ratio):
 def test_too_few_records_says_needed_and_available():
     with pytest.raises(BiasInheritError, match="the mix needs 150, there are 100"):
         mix_at_ratio(ORIG, AUG[:100], ratio=0.75, size=200, seed=0)
+
+
+DERIVED = [Record(id=f"d{i}", response=f"rewritten {i}", source="augmented", meta={"seed_id": f"o{i}"})
+           for i in range(200)]
+
+
+def test_paired_mix_replaces_originals_by_their_own_augmentations_in_place():
+    zero = mix_at_ratio(ORIG, DERIVED, ratio=0.0, size=100, seed=5)
+    assert [r.id for r in zero] == [r.id for r in mix_at_ratio(ORIG, [], ratio=0.0, size=100, seed=5)]
+    previous: set[str] = set()
+    for ratio in (0.25, 0.5, 1.0):
+        mixed = mix_at_ratio(ORIG, DERIVED, ratio=ratio, size=100, seed=5)
+        assert sum(r.source == "augmented" for r in mixed) == round(ratio * 100)
+        # slot k holds original k of the ratio-0 mix or an augmentation written from it
+        assert [r.meta.get("seed_id", r.id) for r in mixed] == [r.id for r in zero]
+        replaced = {r.id for r in mixed if r.source == "augmented"}
+        assert previous <= replaced  # nested across ratios
+        previous = replaced
+    other_seed = mix_at_ratio(ORIG, DERIVED, ratio=1.0, size=100, seed=6)
+    assert [r.id for r in other_seed] != [r.id for r in mix_at_ratio(ORIG, DERIVED, ratio=1.0, size=100, seed=5)]
+
+
+def test_mix_is_unpaired_when_an_original_has_no_augmentation():
+    partial = DERIVED[:150]  # originals o150..o199 were never augmented
+    mixed = mix_at_ratio(ORIG, partial, ratio=1.0, size=100, seed=5)
+    assert len(mixed) == 100 and all(r.source == "augmented" for r in mixed)
+    zero = [r.id for r in mix_at_ratio(ORIG, [], ratio=0.0, size=100, seed=5)]
+    assert [r.meta["seed_id"] for r in mixed] != zero

@@ -4,6 +4,16 @@
 original. ``add`` keeps every original record and adds augmented ones until they are ``ratio`` of
 the total. For one seed the augmented records chosen at a smaller ratio are a subset of those
 chosen at a larger one, because every ratio takes a prefix of the same seeded permutation.
+
+**Paired mixes.** When the augmented records were written from the originals (each names its
+original in ``meta["seed_id"]``, as every generator here does) and every original the seed draws
+has one, a ``replace`` mix is paired: the seed draws ``size`` original records in a fixed order,
+and ratio ``r`` replaces a seeded ``r`` share of them, each by an augmentation of itself, in
+place. Two mixes of one seed at different ratios then hold the same items in the same order and
+differ only in what augmentation did to them, so the models trained on them differ by the
+augmentation and not by which records and which order the seed happened to draw (common random
+numbers: a seed's ratio-0 and ratio-1 models are compared with each other). The ratio-0 mix is
+the same in both designs. Otherwise the augmented records are drawn independently.
 """
 
 from __future__ import annotations
@@ -82,6 +92,10 @@ def mix_at_ratio(
             f"not enough augmented records: the mix needs {counts.augmented}, there are "
             f"{len(augmented)}", field="augmented",
         )
+    if mode == "replace" and counts.augmented:
+        paired = _paired_mix(original, augmented, counts, seed)
+        if paired is not None:
+            return paired
     # Prefixes of fixed permutations: the augmented pick at ratio r is a subset of that at r' > r,
     # and in replace mode the original pick at r' is a subset of that at r.
     aug_pick = [augmented[i] for i in _seeded_order(len(augmented), seed, "augmented")[: counts.augmented]]
@@ -94,6 +108,33 @@ def mix_at_ratio(
     ]
     random.Random(f"{seed}:mix:{ratio}:{mode}").shuffle(mixed)
     return mixed
+
+
+def _paired_mix(original: Sequence[Record], augmented: Sequence[Record], counts: MixCounts,
+                seed: int) -> list[Record] | None:
+    """The paired ``replace`` mix (see the module notes), or None when some original the seed
+    draws has no augmentation written from it."""
+    slots = [original[i] for i in _seeded_order(len(original), seed, "original")[: counts.total]]
+    derived: dict[str, list[Record]] = {}
+    for rec in augmented:
+        seed_id = rec.meta.get("seed_id")
+        if isinstance(seed_id, str):
+            derived.setdefault(seed_id, []).append(rec)
+    if not all(slot.id in derived for slot in slots):
+        return None
+    replaced = set(_seeded_order(len(slots), seed, "replaced")[: counts.augmented])
+    picked: list[Record] = []
+    for k, slot in enumerate(slots):
+        if k not in replaced:
+            picked.append(slot if slot.source == "original" else slot.model_copy(update={"source": "original"}))
+            continue
+        options = derived[slot.id]
+        rec = options[random.Random(f"{seed}:derived:{slot.id}").randrange(len(options))]
+        picked.append(rec if rec.source == "augmented" else rec.model_copy(update={"source": "augmented"}))
+    # the order of the ratio-0 mix (the unpaired shuffle of the same originals): one order per seed
+    order = list(range(len(picked)))
+    random.Random(f"{seed}:mix:0.0:replace").shuffle(order)
+    return [picked[i] for i in order]
 
 
 def check_unique_ids(records: Sequence[Record], *, path: str | Path, others: Sequence[Record] = (),
