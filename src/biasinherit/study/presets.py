@@ -17,8 +17,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # model pretrained on the original data and fine-tuned in every cell (2 epochs of batches of
     # 4 on a 600-record mix), all six types at ratios 0 and 1, three training seeds (the unit of
     # replication of every test), the three mitigations at ratio 1.0 on gender.representation,
-    # all ten tasks at their small size: 30 cells. A ratio 0.5 adds 18 cells (7 minutes) and
-    # detects the same effects; examples/study_2000.toml has the curve.
+    # all ten tasks at their small size: 30 cells. A ratio 0.5 adds 18 cells (7 minutes);
+    # examples/study_2000.toml has the curve.
     "quick": {
         "name": "quick",
         "data": {"corpus_size": 1200},
