@@ -26,7 +26,7 @@ chromium:
 	    || echo "note: could not install chromium; browser tests will be skipped"; }
 
 test: $(STAMP) chromium
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 demo: $(STAMP)
 	$(PY) -m biasinherit study --preset quick --out $(DEMO_DIR) --profile
