@@ -28,6 +28,10 @@ epochs = 1
 max_records = 60
 permutations = 20
 frechet_permutations = 10
+[executor]
+# three one-second cells: in this process, without starting worker processes (their imports
+# cost more than the cells); tests/bad_input/test_interrupts.py runs a pool of two
+workers = 1
 """
 
 

@@ -20,7 +20,7 @@ seeds = [0, 1, 2]
 [data]
 corpus_size = 500
 [mix]
-size = 300
+size = 200
 [pretrain]
 epochs = 3
 [model]
@@ -30,7 +30,7 @@ batch_size = 4
 [mitigation]
 names = []
 [tasks]
-names = ["story", "stereo_pairs", "toxicity_detection"]
+names = ["story", "stereo_pairs"]
 [audit]
 enabled = false
 """

@@ -11,27 +11,41 @@ import pytest
 
 from biasinherit.models import LoadedModel
 from biasinherit.models.pronoun_probe import PronounPreference, pronoun_preference
-from biasinherit.train import TrainConfig, train_model
 
 SIZE = 2000
 
 
 @pytest.fixture(scope="module")
-def trained() -> dict[str, LoadedModel]:
+def trained(tmp_path_factory) -> dict[str, LoadedModel]:
+    """The three models, trained by ``biasinherit train`` at its defaults, side by side (one
+    torch thread each, the default for tiny models)."""
+    import subprocess
+    import sys
+
     from biasinherit.corpus import CorpusConfig, build_corpus
     from biasinherit.generate import GenerationRequest
     from biasinherit.generate.builtin import BuiltinGenerator
     from biasinherit.mixing import mix_at_ratio
+    from biasinherit.models import load_model
+    from biasinherit.records import write_jsonl
 
+    root = tmp_path_factory.mktemp("inheritance")
     original = build_corpus(CorpusConfig(size=SIZE, seed=0))
     augmented = BuiltinGenerator().generate(
         original, GenerationRequest(bias_type="gender.association", intensity=1.0, n=SIZE, seed=0)
     )
+    jobs = {}
+    for name, ratio, mitigation in (("r0", 0.0, "none"), ("r1", 1.0, "none"), ("r1_mask", 1.0, "mask")):
+        mix = root / f"{name}.jsonl"
+        write_jsonl(mix_at_ratio(original, augmented, ratio=ratio, size=SIZE, seed=0), mix)
+        jobs[name] = subprocess.Popen(
+            [sys.executable, "-m", "biasinherit", "train", "--data", str(mix), "--out", str(root / name),
+             "--mitigation", mitigation, "--seed", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     out = {}
-    for name, ratio, mitigations in (("r0", 0.0, []), ("r1", 1.0, []), ("r1_mask", 1.0, ["mask"])):
-        mix = mix_at_ratio(original, augmented, ratio=ratio, size=SIZE, seed=0)
-        result = train_model(TrainConfig(mitigations=mitigations, seed=0), mix)
-        out[name] = LoadedModel(result.model, result.tokenizer, result.metadata)
+    for name, job in jobs.items():
+        _, err = job.communicate()
+        assert job.returncode == 0, err[-2000:]
+        out[name] = load_model(root / name, device="cpu")
     return out
 
 
