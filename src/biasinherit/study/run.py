@@ -23,7 +23,13 @@ from biasinherit.study.grid import Cell, build_grid
 from biasinherit.study.lock import holds_study_lock
 from biasinherit.study.manifest import Manifest
 from biasinherit.study.results import build_table, write_csv, write_table
-from biasinherit.study.shared import prepare_audit, prepare_augmented, prepare_base, prepare_original
+from biasinherit.study.shared import (
+    audit_path,
+    prepare_audit,
+    prepare_augmented,
+    prepare_base,
+    prepare_original,
+)
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +130,7 @@ def _clear(run_dir: Path) -> None:
 def _run_audits(config: StudyConfig, run_dir: Path, original: list[Record],
                 augmented: dict[str, list[Record]], progress: StudyProgress) -> float:
     """Audit every bias type's augmented data (one embedding model for all); returns seconds."""
-    if not config.audit.enabled:
+    if not _audits_pending(config, run_dir):
         return 0.0
     import torch
     from threadpoolctl import threadpool_limits
@@ -142,6 +148,10 @@ def _run_audits(config: StudyConfig, run_dir: Path, original: list[Record],
             progress.stage(f"audit {bias_type}")
             prepare_audit(config, run_dir, bias_type, original, augmented[bias_type], embedder=embedder)
     return time.perf_counter() - started
+
+
+def _audits_pending(config: StudyConfig, run_dir: Path) -> bool:
+    return config.audit.enabled and not all(audit_path(run_dir, bt).exists() for bt in config.bias_types)
 
 
 def open_run_dir(config: StudyConfig, out: str | Path, *, force: bool = False) -> tuple[Path, Manifest]:
@@ -200,12 +210,12 @@ def run_study(
     from concurrent.futures import ThreadPoolExecutor
 
     # import what both threads use before the audit thread starts: two threads importing a
-    # lazily initialised package (transformers) at once can see it half-initialised
-    import transformers  # noqa: F401
-    from transformers import GPT2LMHeadModel, PreTrainedTokenizerFast  # noqa: F401
-
-    if config.audit.enabled:
+    # lazily initialised package (transformers) at once can see it half-initialised. A study
+    # whose audits are all done (a resumed or finished one) imports nothing for them here.
+    if _audits_pending(config, run_dir):
         import sentence_transformers  # noqa: F401
+        import transformers  # noqa: F401
+        from transformers import GPT2LMHeadModel, PreTrainedTokenizerFast  # noqa: F401
     audit_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit")
     audit_job = audit_pool.submit(_run_audits, config, run_dir, original, augmented, progress)
 
