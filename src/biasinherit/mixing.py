@@ -106,8 +106,13 @@ def mix_at_ratio(
         *(r if r.source == "original" else r.model_copy(update={"source": "original"}) for r in orig_pick),
         *(r if r.source == "augmented" else r.model_copy(update={"source": "augmented"}) for r in aug_pick),
     ]
-    random.Random(f"{seed}:mix:{ratio}:{mode}").shuffle(mixed)
+    random.Random(_shuffle_salt(seed, ratio, mode)).shuffle(mixed)
     return mixed
+
+
+def _shuffle_salt(seed: int, ratio: float, mode: str) -> str:
+    """The seed of a mix's final shuffle (a paired mix takes its ratio-0 mix's)."""
+    return f"{seed}:mix:{float(ratio)}:{mode}"
 
 
 def _paired_mix(original: Sequence[Record], augmented: Sequence[Record], counts: MixCounts,
@@ -133,7 +138,7 @@ def _paired_mix(original: Sequence[Record], augmented: Sequence[Record], counts:
         picked.append(rec if rec.source == "augmented" else rec.model_copy(update={"source": "augmented"}))
     # the order of the ratio-0 mix (the unpaired shuffle of the same originals): one order per seed
     order = list(range(len(picked)))
-    random.Random(f"{seed}:mix:0.0:replace").shuffle(order)
+    random.Random(_shuffle_salt(seed, 0.0, "replace")).shuffle(order)
     return [picked[i] for i in order]
 
 

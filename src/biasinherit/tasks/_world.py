@@ -50,6 +50,10 @@ class World:
     def cultures(self) -> list[str]:
         return list(self.taxonomy.attribute("culture").default_groups)
 
+    def default_culture(self) -> str:
+        """The culture the taxonomy treats as the default group (``representation_default``)."""
+        return str(self.taxonomy.attribute("culture").representation_default)
+
     def country(self, culture: str) -> str:
         return self.taxonomy.attribute("culture").lexicon["country"][culture][0]
 

@@ -49,7 +49,7 @@ def build_sentiment(seed: int) -> list[SentimentPair]:
     w = world()
     swapper = CounterfactualSwapper(w.taxonomy)
     rng = random.Random(f"sentiment_cf:{seed}")
-    default = str(w.taxonomy.attribute("culture").representation_default)
+    default = w.default_culture()
     items: list[SentimentPair] = []
     for template, _ in _REVIEWS:
         for label in ("positive", "negative"):
@@ -117,7 +117,7 @@ class SentimentCFTask(Task):
         is_gender = np.array([it.groups[0].startswith("gender:") for it in items])
         man_minus_woman = np.where(male_first, log_odds[0::2] - log_odds[1::2], log_odds[1::2] - log_odds[0::2])
         man_minus_woman = np.where(is_gender, man_minus_woman, np.nan)
-        default = f"culture:{world().taxonomy.attribute('culture').representation_default}"
+        default = f"culture:{world().default_culture()}"
         default_first = np.array([it.groups[0] == default for it in items])
         is_culture = np.array([default in it.groups for it in items])
         default_minus_other = np.where(default_first, log_odds[0::2] - log_odds[1::2],

@@ -115,7 +115,7 @@ class StoryTask(Task):
                                for g, it in zip(genders, items)])
         share = np.array([it.women_share for it in items])
         n_cultures = len(world().cultures())
-        default = world().taxonomy.attribute("culture").representation_default
+        default = world().default_culture()
         n = len(items)
         # per story: share of its culture mentions that are the default culture; whether a story
         # about a culture-associated occupation names that culture (NaN: no culture named)

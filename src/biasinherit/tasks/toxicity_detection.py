@@ -89,7 +89,7 @@ class ToxicityDetectionTask(Task):
         y_true = np.array([int(it.offensive) for it in items])
         groups = np.array([it.group for it in items])
         n = len(items)
-        default = f"culture:{world().taxonomy.attribute('culture').representation_default}"
+        default = f"culture:{world().default_culture()}"
         female, male = groups == "gender:female", groups == "gender:male"
         culture_default = groups == default
         culture_other = np.char.startswith(groups.astype(str), "culture:") & ~culture_default
