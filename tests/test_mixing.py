@@ -81,3 +81,22 @@ def test_mix_is_unpaired_when_an_original_has_no_augmentation():
     assert len(mixed) == 100 and all(r.source == "augmented" for r in mixed)
     zero = [r.id for r in mix_at_ratio(ORIG, [], ratio=0.0, size=100, seed=5)]
     assert [r.meta["seed_id"] for r in mixed] != zero
+
+
+def test_draw_seed_fixes_the_originals_and_leaves_the_order_to_the_seed():
+    def ids(mixed: list[Record], source: str) -> set[str]:
+        return {r.meta.get("seed_id", r.id) if source == "slot" else r.id for r in mixed
+                if source == "slot" or r.source == source}
+
+    # paired: every seed fills its slots with the same 100 originals (each kept or replaced by its
+    # own rewrite); unpaired: every seed keeps the same 50 originals
+    for augmented, source in ((DERIVED, "slot"), (AUG, "original")):
+        a = mix_at_ratio(ORIG, augmented, ratio=0.5, size=100, seed=5, draw_seed=0)
+        b = mix_at_ratio(ORIG, augmented, ratio=0.5, size=100, seed=6, draw_seed=0)
+        assert ids(a, source) == ids(b, source)
+        assert [r.id for r in a] != [r.id for r in b]  # another order and another replaced share
+    zero = [r.id for r in mix_at_ratio(ORIG, [], ratio=0.0, size=100, seed=9, draw_seed=0)]
+    default = [r.id for r in mix_at_ratio(ORIG, [], ratio=0.0, size=100, seed=0)]
+    assert sorted(zero) == sorted(default) and zero != default  # seed 0's draw, seed 9's order
+    # without draw_seed each seed draws its own originals, as before
+    assert sorted(r.id for r in mix_at_ratio(ORIG, [], ratio=0.0, size=100, seed=9)) != sorted(zero)

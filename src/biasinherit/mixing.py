@@ -79,8 +79,14 @@ def mix_at_ratio(
     size: int | None = None,
     mode: MixMode = "replace",
     seed: int = 0,
+    draw_seed: int | None = None,
 ) -> list[Record]:
-    """The training mix: exact counts, nested across ratios for one seed, shuffled."""
+    """The training mix: exact counts, nested across ratios for one seed, shuffled.
+
+    ``draw_seed`` fixes which original records are drawn (one dataset for every ``seed``, which
+    then only decides the order and, at ratios between 0 and 1, which records are replaced or
+    which augmentations added); None: ``seed`` draws them too."""
+    draw = seed if draw_seed is None else draw_seed
     counts = mix_counts(ratio, size=size, n_original=len(original), mode=mode)
     if counts.original > len(original):
         raise BiasInheritError(
@@ -93,13 +99,13 @@ def mix_at_ratio(
             f"{len(augmented)}", field="augmented",
         )
     if mode == "replace" and counts.augmented:
-        paired = _paired_mix(original, augmented, counts, seed)
+        paired = _paired_mix(original, augmented, counts, seed, draw)
         if paired is not None:
             return paired
     # Prefixes of fixed permutations: the augmented pick at ratio r is a subset of that at r' > r,
     # and in replace mode the original pick at r' is a subset of that at r.
     aug_pick = [augmented[i] for i in _seeded_order(len(augmented), seed, "augmented")[: counts.augmented]]
-    orig_pick = [original[i] for i in _seeded_order(len(original), seed, "original")[: counts.original]]
+    orig_pick = [original[i] for i in _seeded_order(len(original), draw, "original")[: counts.original]]
     # Provenance follows the role the caller gave each set, so the token mitigation and the
     # analysis can rely on ``source`` even when an input file did not carry it.
     mixed = [
@@ -116,10 +122,10 @@ def _shuffle_salt(seed: int, ratio: float, mode: str) -> str:
 
 
 def _paired_mix(original: Sequence[Record], augmented: Sequence[Record], counts: MixCounts,
-                seed: int) -> list[Record] | None:
-    """The paired ``replace`` mix (see the module notes), or None when some original the seed
-    draws has no augmentation written from it."""
-    slots = [original[i] for i in _seeded_order(len(original), seed, "original")[: counts.total]]
+                seed: int, draw: int) -> list[Record] | None:
+    """The paired ``replace`` mix (see the module notes), or None when some original drawn (with
+    ``draw``) has no augmentation written from it."""
+    slots = [original[i] for i in _seeded_order(len(original), draw, "original")[: counts.total]]
     derived: dict[str, list[Record]] = {}
     for rec in augmented:
         seed_id = rec.meta.get("seed_id")

@@ -105,7 +105,8 @@ def compute_cell(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     mix = mix_at_ratio(original, [] if cell.is_baseline else augmented, ratio=cell.ratio,
-                       size=config.mix.size, mode=config.mix.mode, seed=cell.seed)
+                       size=config.mix.size, mode=config.mix.mode, seed=cell.seed,
+                       draw_seed=config.mix.draw_seed)
     pretrained = _load_base(base)
     timings["mix"] = time.perf_counter() - t0
 

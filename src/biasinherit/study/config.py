@@ -49,6 +49,9 @@ class MixSection(_Section):
     mode: Literal["replace", "add"] = Field(default="replace", description="replace keeps the size; add keeps all originals")
     size: int | None = Field(default=None, ge=1, le=MAX_RECORDS,
                              description="training-set size in replace mode (default: all originals)")
+    draw_seed: int | None = Field(default=None, description=(
+        "seed of the draw of original records: one draw for every training seed (a fixed dataset, as in the "
+        "paper; the seeds then replicate training runs on it); unset: each training seed draws its own"))
 
 
 class PretrainSection(_Section):
