@@ -68,6 +68,8 @@ class MitigationSection(_Section):
     ratios: list[float] = Field(default_factory=lambda: [1.0], description="ratios at which mitigations are trained")
     bias_types: list[str] | None = Field(default=None, description=(
         "bias types mitigated, among the study's (default: all of them; a type the study does not run is skipped)"))
+    seeds: list[int] | None = Field(default=None, description=(
+        "seeds at which the mitigations are trained, among the study's (default: all of them)"))
 
 
 class TasksSection(_Section):
@@ -149,6 +151,9 @@ class StudyConfig(_Section):
         for seed in self.seeds:
             if not 0 <= seed <= MAX_SEED:
                 raise ValueError(f"seeds: {seed} is outside [0, {MAX_SEED}]")
+        for seed in self.mitigation.seeds or []:
+            if seed not in self.seeds:
+                raise ValueError(f"mitigation.seeds: {seed} is not one of the study's seeds {self.seeds}")
         return self
 
     def validate_names(self) -> None:
@@ -198,6 +203,11 @@ class StudyConfig(_Section):
         if mitigation == "loss" and "cf_attribute" not in options and bias_type and "." in bias_type:
             options["cf_attribute"] = bias_type.split(".")[0]
         return TrainConfig(**options, seed=seed, mitigations=[] if mitigation == "none" else [mitigation])
+
+    def mitigation_seeds(self) -> list[int]:
+        """The seeds the mitigations are trained at."""
+        wanted = self.mitigation.seeds
+        return [s for s in self.seeds if wanted is None or s in wanted]
 
     def mitigated_types(self) -> list[str]:
         """The bias types the mitigations are trained on."""

@@ -2,7 +2,8 @@
 
 A cell is (bias type, ratio, mitigation, seed). The ratio-0 mix holds no augmented data, so it is
 the same for every bias type: it is trained once per seed as the shared ``baseline`` cell and its
-results stand for every bias type at ratio 0. Mitigations are trained only at their own ratios.
+results stand for every bias type at ratio 0. Mitigations are trained only at their own ratios
+(and seeds).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def build_grid(config: StudyConfig) -> list[Cell]:
     for seed in config.seeds:
         if 0.0 in config.ratios:
             cells.append(Cell(seed, BASELINE, 0.0))
-        mitigated = set(config.mitigated_types())
+        mitigated = set(config.mitigated_types()) if seed in config.mitigation_seeds() else set()
         for bias_type in config.bias_types:
             for ratio in config.ratios:
                 if ratio > 0:
