@@ -111,3 +111,17 @@ def test_mitigation_checks_compare_with_the_same_bias_types_and_seeds():
                                mitigations=["mask"], mitigation_ratios=[1.0])
     story = next(c for c in checks if c["task"] == "story")
     assert story["broken"] and story["unparsed_share"] == pytest.approx((0.1, 0.5))
+
+
+def test_report_says_when_a_study_trains_no_mitigation():
+    import pandas as pd
+
+    from biasinherit.report.study_report import _mitigation_table
+
+    with_mask = pd.DataFrame(build_findings(_study(), bias_types=["gender.representation"], ratios=RATIOS,
+                                            mitigations=["mask"], mitigation_ratios=[1.0]))
+    assert "mask" in _mitigation_table(with_mask)
+    results = [r for r in _study() if r["cell"]["mitigation"] == "none"]
+    without = pd.DataFrame(build_findings(results, bias_types=["gender.representation"], ratios=RATIOS,
+                                          mitigations=[], mitigation_ratios=[1.0]))
+    assert "trains no mitigation" in _mitigation_table(without)

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from biasinherit.errors import BiasInheritError
@@ -21,6 +23,22 @@ def test_paper_grid_size():
     plan = describe_grid(load_study_config(preset="paper"))
     # 3 seeds x (1 shared baseline + 6 types x (5 ratios + 5 ratios x 3 mitigations))
     assert plan["n_cells"] == 3 * (1 + 6 * (5 + 5 * 3))
+
+
+def test_power_preset_is_the_quick_study_with_six_seeds_and_four_epochs():
+    quick, power = load_study_config(preset="quick"), load_study_config(preset="power")
+    assert power.seeds == [0, 1, 2, 3, 4, 5] and power.model["epochs"] == 4
+    assert (power.bias_types, power.ratios, power.mix, power.data) == (quick.bias_types, quick.ratios, quick.mix,
+                                                                      quick.data)
+    # inheritance only: one shared baseline and six types per seed
+    assert describe_grid(power)["n_cells"] == 6 * (1 + 6)
+
+
+def test_mitigation_seeds_restrict_the_mitigated_cells(tmp_path):
+    config = load_study_config(write(tmp_path, "seeds = [0, 1, 2, 3]\n[mitigation]\nseeds = [1, 3]\n"))
+    mitigated = [c for c in build_grid(config) if c.mitigation != "none"]
+    assert {c.seed for c in mitigated} == {1, 3} and len(mitigated) == 2 * 3  # gender.representation x 3
+    assert {c.seed for c in build_grid(config) if c.is_baseline} == {0, 1, 2, 3}
 
 
 def test_file_overrides_preset(tmp_path):
@@ -48,6 +66,7 @@ def test_yaml(tmp_path):
     ("[generator]\nname = 'openai'\noptions = { model = 'm', api_key = 'sk-1' }\n",
      "field 'generator.options.api_key': the openai generator has no option 'api_key'. Did you mean: api_key_env?"),
     ("[generator]\nname = 'gpt'\n", "Unknown generator 'gpt'"),
+    ("seeds = [0, 1]\n[mitigation]\nseeds = [2]\n", "mitigation.seeds: 2 is not one of the study's seeds [0, 1]"),
 ])
 def test_bad_config_names_the_key(tmp_path, text, expected):
     path = write(tmp_path, text)
@@ -60,3 +79,13 @@ def test_bad_config_names_the_key(tmp_path, text, expected):
 def test_missing_file(tmp_path):
     with pytest.raises(BiasInheritError, match="study config not found"):
         load_study_config(tmp_path / "none.toml")
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.toml")), ids=lambda p: p.name)
+def test_example_configs_load(path):
+    config = load_study_config(path)
+    config.validate_names()
+    assert describe_grid(config)["n_cells"] > 0

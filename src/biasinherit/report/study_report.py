@@ -137,7 +137,10 @@ def _tests_table(findings: Any) -> str:
 
 
 def _mitigation_table(findings: Any) -> str:
-    mit = findings[findings["comparison"].str.startswith("mitigation:") & findings["discovery"]]
+    tests = findings[findings["comparison"].str.startswith("mitigation:")]
+    if tests.empty:
+        return "<p class='note'>This study trains no mitigation ([mitigation] names none).</p>"
+    mit = tests[tests["discovery"]]
     if mit.empty:
         return "<p class='note'>No mitigation changed a bias metric detectably.</p>"
     rows = [[r["comparison"].split(":", 1)[1], r["bias_type"], r["task"], r["metric"], f"{r['ratio']:g}",
