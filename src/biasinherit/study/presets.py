@@ -13,48 +13,40 @@ SIX_TYPES = [
     "culture.stereotype", "culture.association", "culture.representation",
 ]
 
+# Offline, under 5 minutes on 2 cores: built-in corpus, builtin generator, one tiny base
+# model pretrained on the original data and fine-tuned in every cell (2 epochs of batches of
+# 4 on a 600-record mix), all six types at ratios 0 and 1, three training seeds (the unit of
+# replication of every test), the three mitigations at ratio 1.0 on gender.representation,
+# all ten tasks at their small size: 30 cells. A ratio 0.5 adds 18 cells (7 minutes);
+# examples/study_2000.toml has the curve.
+QUICK: dict[str, Any] = {
+    "name": "quick",
+    "data": {"corpus_size": 1200},
+    "generator": {"name": "builtin"},
+    "bias_types": SIX_TYPES,
+    "ratios": [0.0, 1.0],
+    "seeds": [0, 1, 2],
+    "mix": {"size": 600},
+    "pretrain": {"enabled": True, "epochs": 4},
+    "model": {"model": "tiny", "epochs": 2, "batch_size": 4},
+    "mitigation": {"names": ["token", "mask", "loss"], "ratios": [1.0],
+                   "bias_types": ["gender.representation"]},
+    "tasks": {"names": ["all"]},
+    # the built-in corpus annotates every opinion record, so no free-text stance scoring
+    "audit": {"max_records": 250, "stance_scorer": False},
+}
+
+# Offline, about 10 minutes on 2 cores: the quick study with the power to detect all six types
+# (README, "What the quick study detects"): six training seeds (5 degrees of freedom per test
+# instead of 2) and 4 fine-tuning epochs instead of 2 (a tiny model needs them to learn which
+# occupation goes with which group), inheritance only (42 cells); add a [mitigation] section to
+# compare mitigations too.
+POWER: dict[str, Any] = {**QUICK, "name": "power", "seeds": [0, 1, 2, 3, 4, 5],
+                         "model": {**QUICK["model"], "epochs": 4}, "mitigation": {"names": []}}
+
 PRESETS: dict[str, dict[str, Any]] = {
-    # Offline, under 5 minutes on 2 cores: built-in corpus, builtin generator, one tiny base
-    # model pretrained on the original data and fine-tuned in every cell (2 epochs of batches of
-    # 4 on a 600-record mix), all six types at ratios 0 and 1, three training seeds (the unit of
-    # replication of every test), the three mitigations at ratio 1.0 on gender.representation,
-    # all ten tasks at their small size: 30 cells. A ratio 0.5 adds 18 cells (7 minutes);
-    # examples/study_2000.toml has the curve.
-    "quick": {
-        "name": "quick",
-        "data": {"corpus_size": 1200},
-        "generator": {"name": "builtin"},
-        "bias_types": SIX_TYPES,
-        "ratios": [0.0, 1.0],
-        "seeds": [0, 1, 2],
-        "mix": {"size": 600},
-        "pretrain": {"enabled": True, "epochs": 4},
-        "model": {"model": "tiny", "epochs": 2, "batch_size": 4},
-        "mitigation": {"names": ["token", "mask", "loss"], "ratios": [1.0],
-                       "bias_types": ["gender.representation"]},
-        "tasks": {"names": ["all"]},
-        # the built-in corpus annotates every opinion record, so no free-text stance scoring
-        "audit": {"max_records": 250, "stance_scorer": False},
-    },
-    # Offline, about 9 minutes on 2 cores: the quick study's data and model with the power to
-    # detect all six types (README, "What the quick study detects"): six training seeds (5 degrees
-    # of freedom per test instead of 2) and 4 fine-tuning epochs instead of 2 (a tiny model needs
-    # them to learn which occupation goes with which group), inheritance only (42 cells); add a
-    # [mitigation] section to compare mitigations too.
-    "power": {
-        "name": "power",
-        "data": {"corpus_size": 1200},
-        "generator": {"name": "builtin"},
-        "bias_types": SIX_TYPES,
-        "ratios": [0.0, 1.0],
-        "seeds": [0, 1, 2, 3, 4, 5],
-        "mix": {"size": 600},
-        "pretrain": {"enabled": True, "epochs": 4},
-        "model": {"model": "tiny", "epochs": 4, "batch_size": 4},
-        "mitigation": {"names": []},
-        "tasks": {"names": ["all"]},
-        "audit": {"max_records": 250, "stance_scorer": False},
-    },
+    "quick": QUICK,
+    "power": POWER,
     # The paper's grid (Li et al., arXiv 2502.04419): six types x six ratios x four training
     # conditions x three seeds.
     "paper": {
