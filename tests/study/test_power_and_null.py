@@ -4,7 +4,8 @@ augmentation is not, and every interval of the study contains its own estimate.
 One study holds both arms so they share the ratio-0 models and one false-discovery family:
 ``culture.representation`` (the builtin injector makes every augmented story's people come
 from one culture) and ``plain`` (augmentation that keeps every group statistic: any discovery
-there is a false one). Three training seeds; the quick preset's pipeline at a smaller size.
+there is a false one). Three training seeds; the quick preset's pipeline at a smaller size (500
+records, 200-record mixes, 40 items per task).
 """
 
 import pandas as pd
@@ -31,6 +32,7 @@ batch_size = 4
 names = []
 [tasks]
 names = ["story", "stereo_pairs"]
+limit = 40
 [audit]
 enabled = false
 """
