@@ -36,8 +36,9 @@ def trained(tmp_path_factory) -> dict[str, LoadedModel]:
     )
     jobs = {}
     for name, ratio, mitigation in (("r0", 0.0, "none"), ("r1", 1.0, "none"), ("r1_mask", 1.0, "mask")):
-        mix = root / f"{name}.jsonl"
-        write_jsonl(mix_at_ratio(original, augmented, ratio=ratio, size=SIZE, seed=0), mix)
+        mix = root / f"mix_{ratio}.jsonl"  # one file per ratio: the mask model trains on r1's mix
+        if not mix.exists():
+            write_jsonl(mix_at_ratio(original, augmented, ratio=ratio, size=SIZE, seed=0), mix)
         jobs[name] = subprocess.Popen(
             [sys.executable, "-m", "biasinherit", "train", "--data", str(mix), "--out", str(root / name),
              "--mitigation", mitigation, "--seed", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -46,10 +46,11 @@ class Cell:
 
 def build_grid(config: StudyConfig) -> list[Cell]:
     cells: list[Cell] = []
+    mitigated_types, mitigation_seeds = set(config.mitigated_types()), set(config.mitigation_seeds())
     for seed in config.seeds:
         if 0.0 in config.ratios:
             cells.append(Cell(seed, BASELINE, 0.0))
-        mitigated = set(config.mitigated_types()) if seed in config.mitigation_seeds() else set()
+        mitigated = mitigated_types if seed in mitigation_seeds else set()
         for bias_type in config.bias_types:
             for ratio in config.ratios:
                 if ratio > 0:
