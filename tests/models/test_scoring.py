@@ -158,6 +158,18 @@ def test_sampling_is_seeded(tiny):
     assert a == b
 
 
+def test_sampled_tokens_follow_the_tempered_softmax():
+    from biasinherit.models.scoring import sample_tokens
+
+    logits = torch.tensor([[0.0, 1.0, 2.0, -30.0]]).repeat(20_000, 1)
+    gen = torch.Generator().manual_seed(0)
+    for temperature in (1.0, 0.5):
+        drawn = sample_tokens(logits, temperature, gen)
+        share = torch.bincount(drawn, minlength=4).double() / len(drawn)
+        expected = torch.softmax(logits[0].double() / temperature, -1)
+        assert torch.allclose(share, expected, atol=0.015)  # about 4 standard errors at most
+
+
 def test_per_token_scores_are_each_positions_logprob(tiny):
     model, tokenizer = tiny
     scorer = CausalLMScorer(model, tokenizer, batch_size=2, row_tokens=16)

@@ -35,3 +35,20 @@ def test_presets_match_their_documented_sizes() -> None:
 def test_unknown_preset_suggests_a_close_one() -> None:
     with pytest.raises(BiasInheritError, match=r"Unknown tiny model preset 'tiny-xl'\. Did you mean: tiny-l"):
         tiny_preset("tiny-xl")
+
+
+def test_activation_is_gpt2_gelu_as_one_kernel() -> None:
+    import torch
+    from transformers.activations import ACT2FN
+
+    class Vocab64:
+        bos_token_id, eos_token_id, pad_token_id = 1, 0, 2
+
+        def __len__(self) -> int:
+            return 64
+
+    model = build_tiny_model(TINY_PRESETS["tiny-xs"], Vocab64(), seed=0)
+    x = torch.linspace(-8, 8, 4001)
+    fused = model.transformer.h[0].mlp.act(x)
+    assert torch.allclose(fused, ACT2FN["gelu_new"](x), atol=1e-6)
+    assert not torch.allclose(fused, ACT2FN["gelu"](x), atol=1e-6)  # the tanh form, not erf

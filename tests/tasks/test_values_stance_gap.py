@@ -1,4 +1,5 @@
-"""The values task's stereotyped-stance gap: the vectorised statistic against a plain loop."""
+"""The values task's vectorised statistics (stereotyped-stance gap, stance divergence) against plain
+loops over the items."""
 
 import random
 
@@ -8,7 +9,7 @@ from biasinherit.metrics import bootstrap_indices
 from biasinherit.tasks._parsing import parse_stance
 from biasinherit.tasks._world import world
 from biasinherit.tasks.base import EvalSettings
-from biasinherit.tasks.values import ValuesTask
+from biasinherit.tasks.values import ValuesTask, stance_divergence
 
 
 class _RandomStances:
@@ -44,3 +45,17 @@ def test_stereotyped_stance_gap_equals_the_plain_loop():
     assert gap.value == _loop_gap(items, stances, np.arange(len(items)))
     expected = [_loop_gap(items, stances, i) for i in bootstrap_indices(len(items), seed=0, n_boot=6)]
     assert np.allclose(gap.replicates, expected)
+
+
+def test_stance_divergence_replicates_equal_the_reference_function():
+    task = ValuesTask()
+    items = task.build_items(seed=0, full=False)
+    result = {r.metric: r for r in task.evaluate(_RandomStances(2), items, EvalSettings(seed=0, n_boot=8))}
+    stances = [parse_stance(t) for t in _RandomStances(2).generate(items)]
+    cultures = [it.culture for it in items]
+    for which, metric in enumerate(("stance_divergence", "max_stance_divergence")):
+        got = result[metric]
+        assert np.isclose(got.value, stance_divergence(stances, cultures)[which])
+        expected = [stance_divergence([stances[k] for k in i], [cultures[k] for k in i])[which]
+                    for i in bootstrap_indices(len(items), seed=0, n_boot=8)]
+        assert np.allclose(got.replicates, expected)

@@ -4,6 +4,7 @@ import pytest
 
 from biasinherit.models.tiny import train_tiny_tokenizer
 from biasinherit.train.data import (
+    PretokenizedTexts,
     TextFraming,
     collate,
     encode_example,
@@ -78,3 +79,17 @@ def test_auto_max_length_fits_the_longest_record_within_the_limits():
     assert auto_max_length([12, 40, 300], limit=256) == 256  # the model's limit
     assert auto_max_length([5000], limit=8192) == AUTO_MAX_LENGTH_CEILING
     assert auto_max_length([], limit=8192) == AUTO_MAX_LENGTH_MARGIN
+
+
+def test_pretokenized_texts_give_the_tokenizers_examples(tokenizer) -> None:  # type: ignore[no-untyped-def]
+    framing = TextFraming(tokenizer.bos_token_id, tokenizer.eos_token_id, max_length=256)
+    pre = PretokenizedTexts(tokenizer, ["Write a short story about a nurse.\nStory:\n", TEXTS[1], ""])
+    for prompt, response, prefix, spans in (
+        ("Write a short story about a nurse.\nStory:", TEXTS[1], "", ()),
+        ("Write a short story about a nurse.\nStory:", TEXTS[1], "<|aug|>", ()),
+        (None, TEXTS[2], "", ()),  # not pre-tokenized: the tokenizer answers
+        (None, TEXTS[1], "", [(4, 9)]),  # offsets: the tokenizer answers
+    ):
+        kwargs = {"prompt": prompt, "response": response, "prefix": prefix, "mask_spans": spans}
+        assert encode_example(pre, framing, **kwargs) == encode_example(tokenizer, framing, **kwargs)
+    assert set(pre.ids) == {"Write a short story about a nurse.\nStory:\n", TEXTS[1]}

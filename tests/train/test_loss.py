@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from biasinherit.train.loss import counterfactual_divergence, source_weighted_loss, token_nll
+from biasinherit.train.loss import counterfactual_divergence, labelled_token_nll, source_weighted_loss, token_nll
 
 LN2 = math.log(2.0)
 
@@ -78,3 +78,21 @@ def test_counterfactual_divergence_is_bounded_by_ln2_and_differentiable() -> Non
 
 def test_counterfactual_divergence_of_no_pairs_is_zero() -> None:
     assert counterfactual_divergence(torch.zeros(0, 2), torch.zeros(0, 2)).item() == 0.0
+
+
+def test_labelled_token_nll_equals_the_full_logits_and_its_gradient() -> None:
+    torch.manual_seed(0)
+    head = torch.nn.Linear(8, 11, bias=False)
+    hidden = torch.randn(3, 6, 8, requires_grad=True)
+    labels = torch.randint(0, 11, (3, 6))
+    labels[0, :3] = -100
+    labels[1, 4:] = -100
+    labels[2] = -100
+    full, full_mask = token_nll(head(hidden), labels)
+    grad_full = torch.autograd.grad(full.sum(), [hidden, head.weight])
+    part, part_mask = labelled_token_nll(hidden, head, labels)
+    grad_part = torch.autograd.grad(part.sum(), [hidden, head.weight])
+    assert torch.equal(full_mask, part_mask)
+    assert torch.allclose(full, part, atol=1e-6)
+    for a, b in zip(grad_full, grad_part):
+        assert torch.allclose(a, b, atol=1e-6)

@@ -174,15 +174,15 @@ class CausalLMScorer:
         # transformers 5.2x renamed ``past_key_values`` to ``cache`` (argument and output)
         params = inspect.signature(inner.forward).parameters
         self._cache_arg = "cache" if "cache" in params else "past_key_values"
+        # generation needs the next-token logits only: the head on the last position alone
+        # (transformers' ``logits_to_keep``) instead of on every prompt position at the first step
+        self._last_logits: dict[str, int] = {"logits_to_keep": 1} if "logits_to_keep" in params else {}
         config = inner.config
         # The output head is applied only to the scored positions (hidden states of the
         # backbone -> lm_head on gathered rows) unless the architecture post-processes logits.
-        self._head = inner.get_output_embeddings() if hasattr(inner, "get_output_embeddings") else None
-        self._backbone = getattr(inner, "base_model", None)
-        plain_head = not any(getattr(config, a, None) for a in ("final_logit_softcapping", "logit_scale",
-                                                                   "output_multiplier_scale"))
-        self._split_head = (self._head is not None and self._backbone is not None
-                            and self._backbone is not inner and plain_head)
+        parts = split_output_head(model)
+        self._split_head = parts is not None
+        self._backbone, self._head = parts if parts is not None else (None, None)
         self._config = config
         self._bool_mask = getattr(config, "_attn_implementation", None) == "sdpa"
         self.max_length = int(getattr(config, "n_positions", None)
@@ -515,12 +515,11 @@ class CausalLMScorer:
         step_ids, step_pos = ids, position_ids
         for _ in range(max_new_tokens):
             out = self.model(input_ids=step_ids, attention_mask=mask, position_ids=step_pos,
-                             use_cache=True, **{self._cache_arg: cache})
+                             use_cache=True, **{self._cache_arg: cache}, **self._last_logits)
             cache = self._cache_of(out)
             logits = out.logits[:, -1, :].float()  # B, V
             if temperature > 0:
-                probs = torch.softmax(logits / temperature, dim=-1).cpu()
-                nxt = torch.multinomial(probs, 1, generator=gen)[:, 0].to(device)
+                nxt = sample_tokens(logits, temperature, gen)
             else:
                 nxt = logits.argmax(dim=-1)
             for b, tok in enumerate(nxt.tolist()):
@@ -549,3 +548,29 @@ class CausalLMScorer:
                 texts[b] = text[: min(cuts)] if cuts else text
             result.append(str(texts[b]))
         return result
+
+
+def split_output_head(model: Any) -> tuple[Any, Any] | None:
+    """``(backbone, head)`` of a causal LM whose logits are ``head(backbone(...).last_hidden_state)``
+    (so the head can be applied to chosen positions only), or None when the architecture
+    post-processes its logits (soft-capping, scaling) or has no separate head. A PEFT model's
+    adapter layers sit inside the wrapped model, so its parts carry the adapter."""
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    head = inner.get_output_embeddings() if hasattr(inner, "get_output_embeddings") else None
+    backbone = getattr(inner, "base_model", None)
+    config = inner.config
+    plain_head = not any(getattr(config, a, None) for a in ("final_logit_softcapping", "logit_scale",
+                                                               "output_multiplier_scale"))
+    if head is None or backbone is None or backbone is inner or not plain_head:
+        return None
+    return backbone, head
+
+
+def sample_tokens(logits: Any, temperature: float, gen: Any) -> Any:
+    """One token per row drawn from ``softmax(logits / temperature)``, by the Gumbel-max trick:
+    a seeded uniform per vocabulary entry and an argmax (``torch.multinomial`` walks a cumulative
+    sum per row, several times slower for a small model's batch)."""
+    import torch
+
+    uniform = torch.rand(logits.shape, generator=gen).clamp_(min=1e-20).to(logits.device)
+    return (logits / temperature - torch.log(-torch.log(uniform))).argmax(dim=-1)

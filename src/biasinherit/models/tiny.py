@@ -37,6 +37,7 @@ __all__ = [
     "EOS_TOKEN",
     "PAD_TOKEN",
     "TINY_PRESETS",
+    "TINY_ACTIVATION",
     "TinyPreset",
     "build_tiny_model",
     "tiny_preset",
@@ -70,6 +71,7 @@ TINY_PRESETS: dict[str, TinyPreset] = {
     )
 }
 DEFAULT_TINY = "tiny-s"
+TINY_ACTIVATION = "gelu_pytorch_tanh"
 
 
 def tiny_preset(name: str) -> TinyPreset:
@@ -125,6 +127,9 @@ def build_tiny_model(preset: TinyPreset, tokenizer: Any, *, seed: int) -> Any:
         n_layer=preset.n_layer,
         n_head=preset.n_head,
         n_inner=4 * preset.d_model,
+        # GPT-2's tanh-approximated GELU as one fused kernel (equal to the default "gelu_new",
+        # written as separate tensor ops, within 3e-7): a fifth off every evaluation of a tiny model
+        activation_function=TINY_ACTIVATION,
         resid_pdrop=0.0,
         embd_pdrop=0.0,
         attn_pdrop=0.0,

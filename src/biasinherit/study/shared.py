@@ -46,6 +46,7 @@ def prepare_base(config: StudyConfig, run_dir: Path, original: list[Record]) -> 
     import shutil
 
     from biasinherit.models.io import package_versions
+    from biasinherit.models.tiny import TINY_ACTIVATION
     from biasinherit.paths import cache_home
     from biasinherit.train.trainer import records_hash, save_trained, train_model
 
@@ -55,7 +56,7 @@ def prepare_base(config: StudyConfig, run_dir: Path, original: list[Record]) -> 
     train_config = config.pretrain_config()
     key = hashlib.sha256(json.dumps({
         "data": records_hash(original), "train": train_config.model_dump(mode="json"),
-        "versions": package_versions(),
+        "versions": package_versions(), "activation": TINY_ACTIVATION,
     }, sort_keys=True).encode()).hexdigest()[:20]
     cached = cache_home() / "bases" / key
     if not (cached / "biasinherit_model.json").exists():

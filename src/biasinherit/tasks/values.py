@@ -61,6 +61,27 @@ def stance_divergence(stances: Sequence[str | None], cultures: Sequence[str]) ->
     return (float(np.mean(divs)), float(np.max(divs))) if divs else (float("nan"), float("nan"))
 
 
+def _entropy_bits(p: np.ndarray) -> np.ndarray:
+    """Entropy (base 2) of each row of ``p`` (rows sum to 1)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.where(p > 0, p * np.log2(p), 0.0).sum(axis=-1)
+
+
+def stance_divergence_counts(counts: np.ndarray) -> tuple[float, float]:
+    """:func:`stance_divergence` from a ``(cultures, 2)`` table of agree/disagree counts, for
+    the bootstrap (one table per resample instead of string comparisons). JS(p, q) is
+    H((p + q) / 2) - (H(p) + H(q)) / 2."""
+    totals = counts.sum(axis=1)
+    counts = counts[totals > 0]
+    if not counts.size:
+        return float("nan"), float("nan")
+    pooled = counts.sum(axis=0) / counts.sum()
+    p = counts / counts.sum(axis=1, keepdims=True)
+    divs = _entropy_bits((p + pooled) / 2) - (_entropy_bits(p) + _entropy_bits(pooled[None, :])) / 2
+    divs = np.maximum(divs, 0.0)  # rounding below 0 for identical distributions
+    return float(divs.mean()), float(divs.max())
+
+
 @register_task
 class ValuesTask(Task):
     name = "values"
@@ -132,8 +153,14 @@ class ValuesTask(Task):
 
         n_stereo = int(stereotyped.sum())
 
-        def div(i: np.ndarray, which: int) -> float:  # unparsed answers are skipped inside
-            return stance_divergence([stances[k] for k in i], [cultures[k] for k in i])[which]
+        culture_ids = {c: k for k, c in enumerate(dict.fromkeys(cultures))}
+        # one cell per (culture, stance) of the answered items: agree 0, disagree 1
+        cell = np.array([2 * culture_ids[c] + (s == "disagree") for c, s in zip(cultures, stances)])
+
+        def div(i: np.ndarray, which: int) -> float:  # unparsed answers are skipped
+            ok = i[answered[i]]
+            counts = np.bincount(cell[ok], minlength=2 * len(culture_ids)).reshape(-1, 2).astype(float)
+            return stance_divergence_counts(counts)[which]
 
         return [
             self.result("valid_share", lambda i: mean(valid[i]), n, settings),

@@ -21,6 +21,7 @@ from biasinherit.train.mask import IGNORE_INDEX, mask_labels
 
 __all__ = [
     "EncodedExample",
+    "PretokenizedTexts",
     "TextFraming",
     "auto_max_length",
     "collate",
@@ -74,12 +75,33 @@ def encode_example(
     context = context_of(prompt)
     if context:
         head += tokenizer(context, add_special_tokens=False)["input_ids"]
-    enc = tokenizer(response, add_special_tokens=False, return_offsets_mapping=bool(mask_spans))
-    body = list(enc["input_ids"])
-    body_labels = mask_labels(body, enc["offset_mapping"], list(mask_spans)) if mask_spans else body
+    if mask_spans:
+        enc = tokenizer(response, add_special_tokens=False, return_offsets_mapping=True)
+        body = list(enc["input_ids"])
+        body_labels = mask_labels(body, enc["offset_mapping"], list(mask_spans))
+    else:
+        body = list(tokenizer(response, add_special_tokens=False)["input_ids"])
+        body_labels = body
     ids = head + body + [framing.eos_token_id]
     labels = [IGNORE_INDEX] * len(head) + body_labels + [framing.eos_token_id]
     return ids[: framing.max_length], labels[: framing.max_length], len(head)
+
+
+class PretokenizedTexts:
+    """A tokenizer stand-in for :func:`encode_example` that encodes every text of a data set in
+    one batched call (the fast tokenizer's batch path) and looks the ids up afterwards; texts it
+    was not given, and offset requests (mask spans), go to the tokenizer itself."""
+
+    def __init__(self, tokenizer: Any, texts: Sequence[str]) -> None:
+        self.tokenizer = tokenizer
+        unique = list(dict.fromkeys(t for t in texts if t))
+        ids = tokenizer(unique, add_special_tokens=False)["input_ids"] if unique else []
+        self.ids: dict[str, list[int]] = dict(zip(unique, ids))
+
+    def __call__(self, text: str, **kwargs: Any) -> Any:
+        if kwargs == {"add_special_tokens": False} and text in self.ids:
+            return {"input_ids": self.ids[text]}
+        return self.tokenizer(text, **kwargs)
 
 
 # the automatic sequence length never exceeds this: a few very long records would otherwise set

@@ -6,6 +6,7 @@ The training objective (DESIGN §7) is
 
 - ``token_nll``: per-token negative log-likelihood of the labels (causal shift included);
   positions labelled -100 (prompt, padding, masked spans) contribute nothing.
+  ``labelled_token_nll`` gives the same from hidden states, projecting only labelled positions.
 - ``source_weighted_loss``: the first two terms. Both sums are divided by the number of
   response tokens in the batch, so with ``lambda = 1`` it is the ordinary mean token loss and
   ``lambda`` scales exactly the augmented records' share of it.
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["IGNORE_INDEX", "counterfactual_divergence", "source_weighted_loss", "token_nll"]
+__all__ = ["IGNORE_INDEX", "counterfactual_divergence", "labelled_token_nll", "source_weighted_loss", "token_nll"]
 
 IGNORE_INDEX = -100
 
@@ -42,6 +43,21 @@ def token_nll(logits: Any, labels: Any) -> tuple[Any, Any]:
         reduction="none",
     ).view_as(shift_labels)
     return nll * mask, mask
+
+
+def labelled_token_nll(hidden: Any, head: Any, labels: Any) -> tuple[Any, Any]:
+    """:func:`token_nll` from the backbone's hidden states (B, T, H), applying the output
+    ``head`` only at positions that predict a label: the same values, without the vocabulary
+    projection of prompt and padding positions."""
+    import torch
+    import torch.nn.functional as F
+
+    shift_labels = labels[:, 1:]  # (B, T-1)
+    mask = shift_labels != IGNORE_INDEX
+    logits = head(hidden[:, :-1, :][mask]).float()  # (N, V)
+    nll = torch.zeros(shift_labels.shape, dtype=logits.dtype, device=logits.device)
+    nll[mask] = F.cross_entropy(logits, shift_labels[mask], reduction="none")
+    return nll, mask
 
 
 def source_weighted_loss(nll: Any, mask: Any, augmented: Any, lambda_aug: float) -> Any:

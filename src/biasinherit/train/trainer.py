@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from biasinherit.errors import BiasInheritError
-from biasinherit.formats import training_text
+from biasinherit.formats import context_of, training_text
 from biasinherit.models.io import ModelMetadata, package_versions, save_model
 from biasinherit.records import Record
 from biasinherit.train.config import TrainConfig
 from biasinherit.train.counterfactual import aligned_prediction_positions, counterfactual_texts
 from biasinherit.train.data import (
     EncodedExample,
+    PretokenizedTexts,
     TextFraming,
     auto_max_length,
     collate,
@@ -37,7 +38,7 @@ from biasinherit.train.data import (
     length_grouped_batches,
     padding_efficiency,
 )
-from biasinherit.train.loss import counterfactual_divergence, source_weighted_loss, token_nll
+from biasinherit.train.loss import counterfactual_divergence, labelled_token_nll, source_weighted_loss, token_nll
 from biasinherit.train.mask import MASK_PLACEHOLDER, bias_spans, replace_spans
 from biasinherit.train.token import check_sources, eval_prefix, tag_tokens, training_prefix
 
@@ -202,20 +203,23 @@ def _build_hf(config: TrainConfig) -> _Built:
 # ---- data -----------------------------------------------------------------------------------
 
 
-def _pick_max_length(config: TrainConfig, records: Sequence[Record], built: _Built) -> None:
+def _pick_max_length(config: TrainConfig, records: Sequence[Record], built: _Built, tokenizer: Any) -> None:
     """Without a configured ``max_length``, size sequences to the data: the longest record's
     plain length (``auto_max_length``)."""
     if config.max_length is not None:
         return
-    lengths = [len(encode_example(built.tokenizer, built.framing, prompt=r.prompt, response=r.response)[0])
+    lengths = [len(encode_example(tokenizer, built.framing, prompt=r.prompt, response=r.response)[0])
                for r in records]
     built.framing = dataclasses.replace(built.framing, max_length=auto_max_length(lengths, built.framing.max_length))
     log.info("max_length %d (from the data)", built.framing.max_length)
 
 
 def _encode(config: TrainConfig, records: Sequence[Record], built: _Built) -> list[EncodedExample]:
-    _pick_max_length(config, records, built)
     mitigations = set(config.mitigations)
+    # every context and response in one batched tokenizer call (prefixes are few, and masked
+    # or swapped texts go to the tokenizer itself)
+    tokenizer = PretokenizedTexts(built.tokenizer, [t for r in records for t in (context_of(r.prompt), r.response)])
+    _pick_max_length(config, records, built, tokenizer)
     taxonomy = swapper = None
     if "mask" in mitigations or "loss" in mitigations:
         from biasinherit.taxonomy import load_taxonomy
@@ -237,7 +241,7 @@ def _encode(config: TrainConfig, records: Sequence[Record], built: _Built) -> li
             if config.mask_replace_input:
                 response, spans = replace_spans(response, spans)
         ids, labels, start = encode_example(
-            built.tokenizer, built.framing, prompt=record.prompt, response=response, prefix=prefix,
+            tokenizer, built.framing, prompt=record.prompt, response=response, prefix=prefix,
             mask_spans=spans,
         )
         example = EncodedExample(ids, labels, augmented, start)
@@ -245,7 +249,7 @@ def _encode(config: TrainConfig, records: Sequence[Record], built: _Built) -> li
             swapped = counterfactual_texts(swapper, record.prompt, response, config.cf_attribute)
             if swapped is not None:
                 cf_ids, _, cf_start = encode_example(
-                    built.tokenizer, built.framing, prompt=swapped[0], response=swapped[1], prefix=prefix
+                    tokenizer, built.framing, prompt=swapped[0], response=swapped[1], prefix=prefix
                 )
                 example.cf_input_ids = cf_ids
                 example.cf_positions = aligned_prediction_positions(ids, cf_ids, start, cf_start)
@@ -264,17 +268,29 @@ def _batch_loss(
     which keeps the mitigation's cost to one extra forward pass instead of a forward+backward."""
     import torch
 
+    from biasinherit.models.scoring import split_output_head
+
     tensors = collate([e.input_ids for e in batch], [e.labels for e in batch], pad_id)
     tensors = {k: v.to(device) for k, v in tensors.items()}
-    logits = model(
-        input_ids=tensors["input_ids"], attention_mask=tensors["attention_mask"], use_cache=False
-    ).logits  # (B, T, V)
-    nll, mask = token_nll(logits, tensors["labels"])
-    augmented = torch.tensor([e.augmented for e in batch], device=logits.device)
     use_loss_mitigation = "loss" in config.mitigations
-    loss = source_weighted_loss(nll, mask, augmented, config.lambda_aug if use_loss_mitigation else 1.0)
     rows = [k for k, e in enumerate(batch) if e.cf_positions]
-    if use_loss_mitigation and config.mu_cf > 0 and rows:
+    divergence_term = use_loss_mitigation and config.mu_cf > 0 and bool(rows)
+    parts = None if divergence_term else split_output_head(model)
+    if parts is not None:
+        # the output head on the labelled positions only (prompts carry no loss: about two thirds
+        # of a corpus mix's tokens), the same loss as the full logits give
+        backbone, head = parts
+        hidden = backbone(input_ids=tensors["input_ids"], attention_mask=tensors["attention_mask"],
+                          use_cache=False).last_hidden_state  # (B, T, H)
+        nll, mask = labelled_token_nll(hidden, head, tensors["labels"])
+    else:
+        logits = model(
+            input_ids=tensors["input_ids"], attention_mask=tensors["attention_mask"], use_cache=False
+        ).logits  # (B, T, V)
+        nll, mask = token_nll(logits, tensors["labels"])
+    augmented = torch.tensor([e.augmented for e in batch], device=nll.device)
+    loss = source_weighted_loss(nll, mask, augmented, config.lambda_aug if use_loss_mitigation else 1.0)
+    if divergence_term:
         cf = collate([batch[k].cf_input_ids or [] for k in rows], None, pad_id)
         with torch.no_grad():
             cf_logits = model(
@@ -334,9 +350,12 @@ def train_model(
         pad_id = built.tokenizer.pad_token_id
         params = [p for p in model.parameters() if p.requires_grad]
         lr = config.effective_learning_rate()
-        # the multi-tensor step: one kernel per step for all parameters (the default on CPU is a loop)
+        # the fused step (one kernel per parameter, on CPU and CUDA): on CPU the default and even
+        # the multi-tensor step run a dozen small operations per parameter, a fifth of a tiny
+        # model's step; elsewhere (MPS) the multi-tensor step
+        fused = torch.device(device).type in ("cpu", "cuda")
         optimizer = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.95), weight_decay=config.weight_decay,
-                                      foreach=True)
+                                      **({"fused": True} if fused else {"foreach": True}))
         lengths = [len(e) for e in examples]
         epochs = config.effective_epochs()
         n_batches = math.ceil(len(examples) / config.batch_size)
