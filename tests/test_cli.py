@@ -101,3 +101,28 @@ def test_too_few_augmented(tmp_path, corpus_file):
 def test_unknown_option_is_a_usage_error(tmp_path):
     proc = run("corpus", "--sise", "10")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_ctrl_c_inside_a_compiled_import_exits_130(monkeypatch, capsys):
+    """Ctrl-C while a compiled module initialises reaches the CLI as an ImportError raised from
+    the KeyboardInterrupt: the same exit 130 and message as any other Ctrl-C."""
+    import biasinherit.cli as cli
+
+    def interrupted_import(**_kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise ImportError("initialization failed") from exc
+
+    monkeypatch.setattr(cli, "app", interrupted_import)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["corpus"])
+    assert stop.value.code == 130
+    assert capsys.readouterr().err.strip().startswith("interrupted")
+
+    def broken_import(**_kwargs):
+        raise ImportError("no module named x")
+
+    monkeypatch.setattr(cli, "app", broken_import)
+    with pytest.raises(ImportError):
+        cli.main(["corpus"])

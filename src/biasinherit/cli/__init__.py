@@ -83,6 +83,17 @@ def _interrupted() -> None:
     sys.exit(EXIT_INTERRUPTED)
 
 
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def main(argv: list[str] | None = None) -> None:
     _quiet_libraries()
     try:
@@ -103,6 +114,12 @@ def main(argv: list[str] | None = None) -> None:
             print(f"error: {_usage_line(exc)}", file=sys.stderr)
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
+        _interrupted()
+    except ImportError as exc:
+        # Ctrl-C while a compiled module initialises surfaces as "ImportError: initialization
+        # failed" raised from the KeyboardInterrupt
+        if not _caused_by_interrupt(exc):
+            raise
         _interrupted()
     except OSError as exc:
         # the machine refused a write or read we could not check beforehand (disk full, a file
