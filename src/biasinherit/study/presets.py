@@ -17,7 +17,7 @@ SIX_TYPES = [
 # model pretrained on the original data and fine-tuned in every cell (2 epochs of batches of
 # 4 on a 600-record mix), all six types at ratios 0 and 1, three training seeds (the unit of
 # replication of every test), the three mitigations at ratio 1.0 on gender.representation,
-# all ten tasks at their small size: 30 cells. A ratio 0.5 adds 18 cells (7 minutes);
+# all ten tasks at their small size: 30 cells. A ratio 0.5 adds 18 cells;
 # examples/study_2000.toml has the curve.
 QUICK: dict[str, Any] = {
     "name": "quick",
@@ -36,7 +36,7 @@ QUICK: dict[str, Any] = {
     "audit": {"max_records": 250, "stance_scorer": False},
 }
 
-# Offline, about 10 minutes on 2 cores: the quick study with the power to detect all six types
+# Offline, about 8 minutes on 2 cores: the quick study with the power to detect all six types
 # (README, "What the quick study detects"): six training seeds (5 degrees of freedom per test
 # instead of 2) and 4 fine-tuning epochs instead of 2 (a tiny model needs them to learn which
 # occupation goes with which group), inheritance only (42 cells); add a [mitigation] section to
