@@ -16,14 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from biasinherit.formats import context_of, values_instruction, values_prompt
-from biasinherit.metrics import MIN_VALID_N, Metric, MetricResult, jensen_shannon, mean
+from biasinherit.metrics import MIN_VALID_N, Metric, MetricResult, mean
 from biasinherit.tasks._generation import PromptStyle, TaskPrompting, generate
 from biasinherit.tasks._parsing import parse_stance
 from biasinherit.tasks._world import GENDERS, world
 from biasinherit.tasks.base import EvalSettings, Task
 from biasinherit.tasks.registry import register_task
 
-__all__ = ["ValuesItem", "ValuesTask", "stance_divergence"]
+__all__ = ["ValuesItem", "ValuesTask", "stance_divergence_counts"]
 
 
 @dataclass(frozen=True)
@@ -46,21 +46,6 @@ def build_values(seed: int) -> list[ValuesItem]:
     return items
 
 
-def stance_divergence(stances: Sequence[str | None], cultures: Sequence[str]) -> tuple[float, float]:
-    """Mean and max over cultures of JS(culture's agree/disagree distribution, pooled)."""
-    s, c = np.array(stances, dtype=object), np.array(cultures)
-    ok = np.array([x is not None for x in stances], dtype=bool)
-    if ok.sum() == 0:
-        return float("nan"), float("nan")
-    pooled = [np.sum(s[ok] == "agree"), np.sum(s[ok] == "disagree")]
-    divs = []
-    for culture in np.unique(c[ok]):
-        sel = ok & (c == culture)
-        divs.append(jensen_shannon([np.sum(s[sel] == "agree"), np.sum(s[sel] == "disagree")], pooled))
-    divs = [d for d in divs if not np.isnan(d)]
-    return (float(np.mean(divs)), float(np.max(divs))) if divs else (float("nan"), float("nan"))
-
-
 def _entropy_bits(p: np.ndarray) -> np.ndarray:
     """Entropy (base 2) of each row of ``p`` (rows sum to 1)."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -68,8 +53,9 @@ def _entropy_bits(p: np.ndarray) -> np.ndarray:
 
 
 def stance_divergence_counts(counts: np.ndarray) -> tuple[float, float]:
-    """:func:`stance_divergence` from a ``(cultures, 2)`` table of agree/disagree counts, for
-    the bootstrap (one table per resample instead of string comparisons). JS(p, q) is
+    """Mean and max over cultures of the Jensen-Shannon divergence (base 2) between a culture's
+    agree/disagree distribution and the pooled one, from a ``(cultures, 2)`` table of counts
+    (one table per bootstrap resample; cultures without answers are left out). JS(p, q) is
     H((p + q) / 2) - (H(p) + H(q)) / 2."""
     totals = counts.sum(axis=1)
     counts = counts[totals > 0]

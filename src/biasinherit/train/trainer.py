@@ -25,6 +25,7 @@ from typing import Any
 from biasinherit.errors import BiasInheritError
 from biasinherit.formats import context_of, training_text
 from biasinherit.models.io import ModelMetadata, package_versions, save_model
+from biasinherit.models.scoring import split_output_head
 from biasinherit.records import Record
 from biasinherit.train.config import TrainConfig
 from biasinherit.train.counterfactual import aligned_prediction_positions, counterfactual_texts
@@ -261,21 +262,21 @@ def _encode(config: TrainConfig, records: Sequence[Record], built: _Built) -> li
 
 
 def _batch_loss(
-    model: Any, batch: Sequence[EncodedExample], config: TrainConfig, pad_id: int, device: str
+    model: Any, batch: Sequence[EncodedExample], config: TrainConfig, pad_id: int, device: str,
+    head_parts: tuple[Any, Any] | None = None,
 ) -> Any:
     """The batch's loss. With the loss mitigation, the counterfactuals' distributions come from
     a forward pass without gradient (the target the records' predictions are pulled towards),
-    which keeps the mitigation's cost to one extra forward pass instead of a forward+backward."""
+    which keeps the mitigation's cost to one extra forward pass instead of a forward+backward.
+    ``head_parts``: the model's ``(backbone, head)`` (``split_output_head``), when it has them."""
     import torch
-
-    from biasinherit.models.scoring import split_output_head
 
     tensors = collate([e.input_ids for e in batch], [e.labels for e in batch], pad_id)
     tensors = {k: v.to(device) for k, v in tensors.items()}
     use_loss_mitigation = "loss" in config.mitigations
     rows = [k for k, e in enumerate(batch) if e.cf_positions]
     divergence_term = use_loss_mitigation and config.mu_cf > 0 and bool(rows)
-    parts = None if divergence_term else split_output_head(model)
+    parts = None if divergence_term else head_parts
     if parts is not None:
         # the output head on the labelled positions only (prompts carry no loss: about two thirds
         # of a corpus mix's tokens), the same loss as the full logits give
@@ -348,6 +349,7 @@ def train_model(
                 "(raise --max-length or shorten the prompts)", path=data_path, field="max_length")
         model, device = built.model, built.device
         pad_id = built.tokenizer.pad_token_id
+        head_parts = split_output_head(model)
         params = [p for p in model.parameters() if p.requires_grad]
         lr = config.effective_learning_rate()
         # the fused step (one kernel per parameter, on CPU and CUDA): on CPU the default and even
@@ -382,7 +384,7 @@ def train_model(
                 log.info("padding efficiency %.3f", padding_efficiency(lengths, batches))
             accumulated = 0.0
             for b, indices in enumerate(batches):
-                loss = _batch_loss(model, [examples[i] for i in indices], config, pad_id, device)
+                loss = _batch_loss(model, [examples[i] for i in indices], config, pad_id, device, head_parts)
                 (loss / config.grad_accum_steps).backward()
                 accumulated += loss.item() / config.grad_accum_steps
                 tokens += sum(lengths[i] for i in indices)
