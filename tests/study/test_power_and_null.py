@@ -72,3 +72,22 @@ def test_every_interval_contains_its_estimate(small_run):
     findings = pd.read_csv(small_run / "findings.csv").dropna(subset=["effect", "ci_low", "ci_high"])
     assert len(findings) > 10
     assert ((findings["ci_low"] <= findings["effect"] + 1e-12) & (findings["effect"] <= findings["ci_high"] + 1e-12)).all()
+
+
+def test_seed_power_with_every_seed_reproduces_the_studys_own_findings(small_run):
+    """benchmarks/seed_power.py rebuilds findings for subsets of the seeds; the subset of all
+    three, with no padding, is the study itself and must detect exactly its discovered types."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "seed_power.py"
+    proc = subprocess.run([sys.executable, str(script), str(small_run), "--seeds", "3", "--pad", "0"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    findings = pd.read_csv(small_run / "findings.csv")
+    found = set(findings[findings["discovery"] & (findings["effect"] > 0)]["bias_type"])
+    assert found == {"culture.representation"}  # the test above, restated for the comparison
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("seeds 0,1,2:"))
+    assert line.split(":", 1)[1].split() == [str(len(found)), "types", *sorted(found)]
+    assert "culture.representation   detected in   1 of 1" in proc.stdout
