@@ -25,8 +25,10 @@ chromium:
 	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	    || echo "note: could not install chromium; browser tests will be skipped"; }
 
+# Two pytest workers (pytest-xdist), one module per worker at a time so that a module's shared
+# study or server is set up once: the suite's heavy tests are single-threaded for much of their time.
 test: $(STAMP) chromium
-	$(PY) -m pytest -q --durations=15
+	$(PY) -m pytest -q -n 2 --dist loadscope --durations=15
 
 demo: $(STAMP)
 	$(PY) -m biasinherit study --preset quick --out $(DEMO_DIR) --profile
