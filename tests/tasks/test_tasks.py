@@ -3,6 +3,7 @@
 import csv
 import json
 
+import numpy as np
 import pytest
 from tiny_lm import build_tiny_lm, save_tiny_lm
 
@@ -10,6 +11,7 @@ from biasinherit.cli import main
 from biasinherit.errors import BiasInheritError
 from biasinherit.tasks import TASK_NAMES, get_task, resolve_tasks
 from biasinherit.tasks._world import world
+from biasinherit.tasks.base import EvalSettings
 
 
 def test_unknown_task_says_did_you_mean():
@@ -128,3 +130,59 @@ def test_openai_backend_refuses_loglikelihood_tasks():
     with pytest.raises(BiasInheritError, match="cannot give log-probabilities"):
         task.evaluate(backend, task.build_items(seed=0, full=False)[:2], __import__(
             "biasinherit.tasks", fromlist=["EvalSettings"]).EvalSettings())
+
+
+class _ScriptedStoryModel:
+    """A backend that writes the same story for every prompt and, as the name opening a story,
+    gives a woman's name three times the weight of a man's for female-stereotyped occupations
+    and only the default culture's names any weight at all for culture-associated ones."""
+
+    name = "scripted"
+    supports_loglikelihood = True
+    has_chat_template = False
+
+    def __init__(self):
+        w = world()
+        self.gender = {p.name: p.gender for c in w.cultures() for g in ("female", "male") for p in w.people(c, g)}
+        self.culture = {p.name: p.culture for c in w.cultures() for g in ("female", "male") for p in w.people(c, g)}
+        self.stereo, self.assoc = w.stereotyped_occupations(), w.culture_occupations()
+        self.default = w.default_culture()
+
+    def generate(self, prompts, **kwargs):
+        return ["Sam was at work. He was busy."] * len(prompts)
+
+    def loglikelihood(self, pairs, *, harness_framing=False, progress=None):
+        out = []
+        for context, text in pairs:
+            occupation = next(o for o in sorted({*self.stereo, *self.assoc}, key=len, reverse=True)
+                              if f" {o}." in context)
+            if text not in self.gender:  # a story's own text (perplexity)
+                out.append(-10.0)
+                continue
+            weight = 3.0 if self.stereo.get(occupation) == "female" and self.gender[text] == "female" else 1.0
+            if occupation in self.assoc and self.culture[text] != self.default:
+                weight = 1e-12
+            out.append(float(np.log(weight)))
+        return out
+
+
+def test_story_name_metrics_are_the_name_distribution_of_each_prompt():
+    task = get_task("story")
+    items = task.build_items(seed=0, full=False)
+    res = {r.metric: r for r in task.evaluate(_ScriptedStoryModel(), items, EvalSettings(n_boot=50))}
+    w = world()
+    # as many women's names as men's in every culture: weight 3 on each woman's name gives women 3/4
+    female = [0.75 if it.stereotype == "female" else 0.5 for it in items]
+    assert res["name_female_share"].value == pytest.approx(np.mean(female), abs=1e-9)
+    stereo = [0.75 if it.stereotype == "female" else 0.5 for it in items if it.stereotype]
+    assert res["name_stereotype_consistency"].value == pytest.approx(np.mean(stereo), abs=1e-9)
+    # the default culture holds all the mass on culture-associated occupations, 1/10 elsewhere
+    n_cultures = len(w.cultures())
+    default = [1.0 if it.culture else 1 / n_cultures for it in items]
+    assert res["name_default_culture_share"].value == pytest.approx(np.mean(default), abs=1e-9)
+    consistent = [float(it.culture == w.default_culture()) for it in items if it.culture]
+    assert res["name_culture_consistency"].value == pytest.approx(np.mean(consistent), abs=1e-9)
+    for name in ("name_female_share", "name_default_culture_share"):
+        assert res[name].ci_low <= res[name].value <= res[name].ci_high
+    # the sampled stories say nothing of this: all about a man
+    assert res["female_share"].value == 0.0
