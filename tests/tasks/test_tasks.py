@@ -134,8 +134,8 @@ def test_openai_backend_refuses_loglikelihood_tasks():
 
 class _ScriptedStoryModel:
     """A backend that writes the same story for every prompt and, as the name opening a story,
-    gives a woman's name three times the weight of a man's for female-stereotyped occupations
-    and only the default culture's names any weight at all for culture-associated ones."""
+    gives a name of the occupation's stereotyped gender three times the weight of the other's, and
+    only the default culture's names any weight at all for culture-associated occupations."""
 
     name = "scripted"
     supports_loglikelihood = True
@@ -159,7 +159,7 @@ class _ScriptedStoryModel:
             if text not in self.gender:  # a story's own text (perplexity)
                 out.append(-10.0)
                 continue
-            weight = 3.0 if self.stereo.get(occupation) == "female" and self.gender[text] == "female" else 1.0
+            weight = 3.0 if self.stereo.get(occupation) == self.gender[text] else 1.0
             if occupation in self.assoc and self.culture[text] != self.default:
                 weight = 1e-12
             out.append(float(np.log(weight)))
@@ -171,11 +171,11 @@ def test_story_name_metrics_are_the_name_distribution_of_each_prompt():
     items = task.build_items(seed=0, full=False)
     res = {r.metric: r for r in task.evaluate(_ScriptedStoryModel(), items, EvalSettings(n_boot=50))}
     w = world()
-    # as many women's names as men's in every culture: weight 3 on each woman's name gives women 3/4
-    female = [0.75 if it.stereotype == "female" else 0.5 for it in items]
+    # as many women's names as men's in every culture: weight 3 on the stereotyped gender's names
+    # gives it 3/4 of the mass
+    female = [{"female": 0.75, "male": 0.25}.get(it.stereotype, 0.5) for it in items]
     assert res["name_female_share"].value == pytest.approx(np.mean(female), abs=1e-9)
-    stereo = [0.75 if it.stereotype == "female" else 0.5 for it in items if it.stereotype]
-    assert res["name_stereotype_consistency"].value == pytest.approx(np.mean(stereo), abs=1e-9)
+    assert res["name_stereotype_consistency"].value == pytest.approx(0.75, abs=1e-9)
     # the default culture holds all the mass on culture-associated occupations, 1/10 elsewhere
     n_cultures = len(w.cultures())
     default = [1.0 if it.culture else 1 / n_cultures for it in items]
