@@ -36,6 +36,7 @@ limit = 4
 [model]
 model = "tiny-xs"
 epochs = 1
+batch_size = 8
 [audit]
 enabled = false
 """

@@ -110,6 +110,7 @@ limit = 8
 [model]
 model = "tiny-xs"
 epochs = 30
+batch_size = 8
 [audit]
 max_records = 60
 permutations = 20

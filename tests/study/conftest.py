@@ -24,6 +24,7 @@ limit = 8
 [model]
 model = "tiny"
 epochs = 1
+batch_size = 8
 [audit]
 max_records = 60
 permutations = 20

@@ -28,6 +28,7 @@ limit = 8
 [model]
 model = "tiny-xs"
 epochs = 500
+batch_size = 8
 [audit]
 enabled = false
 [executor]

@@ -49,6 +49,17 @@ def test_file_overrides_preset(tmp_path):
     assert [c.key for c in cells][:2] == ["s0__baseline", "s0__gender.association__r1.000__none"]
 
 
+def test_model_section_keeps_the_presets_schedule_unless_it_switches_backend(tmp_path):
+    quick = load_study_config().model
+    longer = load_study_config(write(tmp_path, "[model]\nepochs = 4\n")).model
+    assert longer == {**quick, "epochs": 4}  # batches of 4 kept: only what the file names changes
+    wider = load_study_config(write(tmp_path, '[model]\nmodel = "tiny-m"\n')).model
+    assert wider == {**quick, "model": "tiny-m"}
+    # a pretrained hf model gets its own defaults, not the tiny model's epochs and batches
+    hf = load_study_config(write(tmp_path, '[model]\nmodel = "hf:some/model"\nlora = true\n')).model
+    assert hf == {"model": "hf:some/model", "lora": True}
+
+
 def test_yaml(tmp_path):
     config = load_study_config(write(tmp_path, "seeds: [1, 2]\nmix:\n  size: 100\n", "s.yaml"))
     assert config.seeds == [1, 2] and config.mix.size == 100

@@ -8,7 +8,9 @@ so a file only says what differs from the ``quick`` preset it starts from.
     bias_types, intensity, polarity, ratios, seeds
     [mix]         mode, size
     [pretrain]    the tiny model's base: trained once on the original data, then fine-tuned per cell
-    [model]       spec and training options (``TrainConfig`` fields but seed and mitigations)
+    [model]       spec and training options (``TrainConfig`` fields but seed and mitigations);
+                  options it does not name keep the preset's, unless it switches between a tiny
+                  and an ``hf:`` model
     [mitigation]  names and the ratios they apply at
     [tasks]       names, limit
     [audit]       enabled, max_records, permutations
@@ -264,13 +266,23 @@ def _read_file(path: Path) -> dict[str, Any]:
     raise BiasInheritError(f"unknown config type '{suffix}': use .toml, .yaml or .yml", path=path)
 
 
+def _is_hf(model_section: dict[str, Any]) -> bool:
+    return str(model_section.get("model", "tiny")).startswith("hf:")
+
+
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` over ``base``, section by section. A ``[model]`` section keeps the preset's
+    training options it does not name (``epochs = 4`` over the quick preset keeps its batches of
+    4), unless it moves to the other backend (tiny <-> ``hf:``), whose schedule the preset's would
+    not suit: then it replaces them."""
     out = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "model":
-            out[key] = _deep_merge(out[key], value)
-        else:
+        if not (isinstance(value, dict) and isinstance(out.get(key), dict)):
             out[key] = value
+        elif key == "model" and _is_hf(value) != _is_hf(out[key]):
+            out[key] = value
+        else:
+            out[key] = _deep_merge(out[key], value)
     return out
 
 
