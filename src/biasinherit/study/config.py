@@ -32,6 +32,11 @@ from biasinherit.limits import MAX_CORPUS_SIZE, MAX_RECORDS, MAX_SEED
 __all__ = ["StudyConfig", "load_study_config", "config_hash"]
 
 
+def _is_hf(model_section: dict[str, Any]) -> bool:
+    """Whether a ``[model]`` section names a pretrained ``hf:`` model (else a tiny one)."""
+    return str(model_section.get("model", "tiny")).startswith("hf:")
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -108,7 +113,7 @@ class ExecutorSection(_Section):
             return self.workers
         import os
 
-        if str(model.get("model", "tiny")).startswith("hf:"):
+        if _is_hf(model):
             return 1
         return max(1, min(os.cpu_count() or 1, 4))
 
@@ -219,7 +224,7 @@ class StudyConfig(_Section):
     @property
     def uses_base(self) -> bool:
         """Cells fine-tune one pretrained tiny base (hf models are pretrained already)."""
-        return self.pretrain.enabled and not str(self.model.get("model", "tiny")).startswith("hf:")
+        return self.pretrain.enabled and not _is_hf(self.model)
 
     def pretrain_config(self) -> Any:
         """The base's training options: the [model] shape, the [pretrain] schedule."""
@@ -264,10 +269,6 @@ def _read_file(path: Path) -> dict[str, Any]:
     except Exception as exc:  # tomllib.TOMLDecodeError, yaml.YAMLError
         raise BiasInheritError(f"cannot parse {suffix[1:].upper()} ({exc})".replace("\n", " "), path=path) from None
     raise BiasInheritError(f"unknown config type '{suffix}': use .toml, .yaml or .yml", path=path)
-
-
-def _is_hf(model_section: dict[str, Any]) -> bool:
-    return str(model_section.get("model", "tiny")).startswith("hf:")
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
