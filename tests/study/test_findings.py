@@ -89,6 +89,19 @@ def test_one_seed_is_not_a_test():
     assert len(sentences) == 1 and sentences[0].startswith("No claims") and "two seeds" in sentences[0]
 
 
+def test_report_says_not_detected_is_not_no_effect_only_when_a_type_is_undetected():
+    import pandas as pd
+
+    from biasinherit.report.study_report import findings_sentences
+
+    rows = pd.DataFrame(build_findings(_study(), bias_types=["gender.representation"], ratios=RATIOS,
+                                       mitigations=["mask"], mitigation_ratios=[1.0]))
+    assert not any("Not detected" in s for s in findings_sentences(rows, [], ""))
+    quiet = rows.assign(discovery=False)
+    caveat = [s for s in findings_sentences(quiet, [], "") if "Not detected" in s]
+    assert len(caveat) == 1 and "3 training seeds" in caveat[0]
+
+
 def test_summary_pairs_inheritance_by_seed_and_contains_estimates():
     summary = summarise_cells(_study(), bias_types=["gender.representation"])
     row = next(r for r in summary if r["ratio"] == 1.0 and r["mitigation"] == "none" and r["metric"] == "female_share")
