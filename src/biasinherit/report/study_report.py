@@ -58,10 +58,8 @@ def findings_sentences(findings: Any, checks: list[dict[str, Any]], mask_note: s
                "Effects below are the change from ratio 0 to 1 (ratio tests) or mitigated minus unmitigated "
                "(mitigation tests), with 95% intervals over seeds and items.")
     ratio = findings[findings["comparison"] == "ratio"]
-    quiet = [bt for bt in sorted(set(ratio["bias_type"]))
-             if not ratio[(ratio["bias_type"] == bt)]["discovery"].any()
-             and (ratio[ratio["bias_type"] == bt]["status"] == "tested").any()]
-    if quiet:
+    # a bias type tested without a discovery
+    if any(not g["discovery"].any() and (g["status"] == "tested").any() for _, g in ratio.groupby("bias_type")):
         seeds = int(findings.loc[findings["status"] == "tested", "n_seeds"].max())
         out.append(f"'Not detected' is not 'no effect': each test rests on {seeds} training seeds, and an effect "
                    "smaller than the variation between seeds and items at this size goes unseen. More seeds "
