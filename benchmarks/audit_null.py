@@ -19,7 +19,7 @@ import numpy as np
 def main() -> None:
     from biasinherit.analysis.distribution import analyze_distribution
     from biasinherit.analysis.embeddings import EmbeddingModel
-    from biasinherit.corpus import CorpusConfig, build_corpus
+    from biasinherit.corpora import CorpusConfig, build_corpus
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--size", type=int, default=1000)

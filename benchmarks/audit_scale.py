@@ -18,9 +18,9 @@ from pathlib import Path
 
 
 def main() -> None:
-    from biasinherit.corpus import CorpusConfig, build_corpus
-    from biasinherit.generate import GenerationRequest
-    from biasinherit.generate.builtin import BuiltinGenerator
+    from biasinherit.corpora import CorpusConfig, build_corpus
+    from biasinherit.generators import GenerationRequest
+    from biasinherit.generators.builtin import BuiltinGenerator
     from biasinherit.records import write_jsonl
 
     ap = argparse.ArgumentParser(description=__doc__)

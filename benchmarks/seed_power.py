@@ -23,11 +23,11 @@ from pathlib import Path
 
 
 def main() -> None:
-    from biasinherit.study.cell import load_result
-    from biasinherit.study.config import StudyConfig
-    from biasinherit.study.findings import Q_LEVEL, build_findings
-    from biasinherit.study.grid import build_grid
-    from biasinherit.study.inference import bh_qvalues
+    from biasinherit.studies.cell import load_result
+    from biasinherit.studies.config import StudyConfig
+    from biasinherit.studies.findings import Q_LEVEL, build_findings
+    from biasinherit.studies.grid import build_grid
+    from biasinherit.studies.inference import bh_qvalues
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("run_dir", type=Path)

@@ -19,9 +19,9 @@ from pathlib import Path
 
 
 def main() -> None:
-    from biasinherit.study.config import load_study_config
-    from biasinherit.study.estimate import estimate_seconds
-    from biasinherit.study.grid import build_grid
+    from biasinherit.studies.config import load_study_config
+    from biasinherit.studies.estimate import estimate_seconds
+    from biasinherit.studies.grid import build_grid
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default=None, help="study config (default: the quick preset)")

@@ -38,12 +38,12 @@ def main() -> None:
     import torch
     from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
-    from biasinherit.corpus import CorpusConfig, build_corpus
-    from biasinherit.generate import GenerationRequest
-    from biasinherit.generate.builtin import BuiltinGenerator
+    from biasinherit.corpora import CorpusConfig, build_corpus
+    from biasinherit.generators import GenerationRequest
+    from biasinherit.generators.builtin import BuiltinGenerator
     from biasinherit.mixing import mix_at_ratio
-    from biasinherit.train import TrainConfig, train_model
-    from biasinherit.train.data import TextFraming, encode_example
+    from biasinherit.training import TrainConfig, train_model
+    from biasinherit.training.data import TextFraming, encode_example
 
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(args.threads)

@@ -15,9 +15,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from biasinherit.corpus import CorpusConfig, build_corpus
-from biasinherit.generate import GenerationRequest, get_generator
-from biasinherit.generate.stats import association_rate, group_shares, stereotype_claim_rate
+from biasinherit.corpora import CorpusConfig, build_corpus
+from biasinherit.generators import GenerationRequest, get_generator
+from biasinherit.generators.stats import association_rate, group_shares, stereotype_claim_rate
 from biasinherit.mixing import mix_at_ratio
 from biasinherit.records import write_jsonl
 

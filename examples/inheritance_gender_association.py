@@ -30,13 +30,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from biasinherit.corpus import CorpusConfig, build_corpus
-    from biasinherit.generate import GenerationRequest
-    from biasinherit.generate.builtin import BuiltinGenerator
+    from biasinherit.corpora import CorpusConfig, build_corpus
+    from biasinherit.generators import GenerationRequest
+    from biasinherit.generators.builtin import BuiltinGenerator
     from biasinherit.mixing import mix_at_ratio
     from biasinherit.models import LoadedModel
     from biasinherit.models.pronoun_probe import pronoun_preference
-    from biasinherit.train import TrainConfig, train_model
+    from biasinherit.training import TrainConfig, train_model
 
     original = build_corpus(CorpusConfig(size=args.size, seed=args.seed))
     augmented = BuiltinGenerator().generate(

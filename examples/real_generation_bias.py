@@ -8,7 +8,7 @@ the plain request and each of the six bias types with the ``hf`` generator on a 
 the ``openai`` generator against a server of it), keeping unparsed replies as raw text
 (``--on-unparseable raw``) so the parse rate can be counted. For each set it prints the parse
 rate and, on the parsed records, the statistic the type should move
-(:mod:`biasinherit.generate.stats`) next to the same statistic on the plain set and on the
+(:mod:`biasinherit.generators.stats`) next to the same statistic on the plain set and on the
 original records that were rewritten:
 
 - stereotype: the share of records that make a generic claim about a group of the attribute
@@ -31,7 +31,7 @@ TYPES = ["plain", "gender.stereotype", "gender.association", "gender.representat
 
 
 def statistic(records: list, bias_type: str, tax: object) -> dict[str, object]:
-    from biasinherit.generate import stats
+    from biasinherit.generators import stats
 
     if bias_type == "plain":
         return {}
@@ -62,8 +62,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/realgen"))
     args = parser.parse_args()
 
-    from biasinherit.corpus import CorpusConfig, build_corpus
-    from biasinherit.generate import GenerationRequest, get_generator
+    from biasinherit.corpora import CorpusConfig, build_corpus
+    from biasinherit.generators import GenerationRequest, get_generator
     from biasinherit.records import write_jsonl
     from biasinherit.taxonomy import load_taxonomy
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from biasinherit.corpus import CorpusConfig, build_corpus
+from biasinherit.corpora import CorpusConfig, build_corpus
 from biasinherit.records import write_jsonl
 
 

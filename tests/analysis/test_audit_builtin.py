@@ -6,9 +6,9 @@ import pytest
 from biasinherit.analysis import AuditConfig, run_audit
 from biasinherit.analysis.groups import analyze_groups
 from biasinherit.analysis.values import analyze_values
-from biasinherit.corpus import CorpusConfig, build_corpus
-from biasinherit.generate import GenerationRequest
-from biasinherit.generate.builtin import BuiltinGenerator
+from biasinherit.corpora import CorpusConfig, build_corpus
+from biasinherit.generators import GenerationRequest
+from biasinherit.generators.builtin import BuiltinGenerator
 from biasinherit.taxonomy import load_taxonomy
 
 TAX = load_taxonomy()

@@ -3,10 +3,10 @@
 import pytest
 
 from biasinherit.analysis import AuditConfig, run_audit
-from biasinherit.corpus import CorpusConfig, build_corpus
+from biasinherit.corpora import CorpusConfig, build_corpus
 from biasinherit.errors import BiasInheritError
-from biasinherit.generate import GenerationRequest
-from biasinherit.generate.builtin import BuiltinGenerator
+from biasinherit.generators import GenerationRequest
+from biasinherit.generators.builtin import BuiltinGenerator
 
 N = 160
 

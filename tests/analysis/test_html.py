@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from biasinherit.analysis import AuditConfig, run_audit, write_audit
-from biasinherit.corpus import CorpusConfig, build_corpus
-from biasinherit.generate import GenerationRequest
-from biasinherit.generate.builtin import BuiltinGenerator
+from biasinherit.corpora import CorpusConfig, build_corpus
+from biasinherit.generators import GenerationRequest
+from biasinherit.generators.builtin import BuiltinGenerator
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -52,8 +52,8 @@ def _write(path: Path, data: bytes | str) -> Path:
 
 
 def _records_library(root: Path) -> dict[str, Path]:
-    from biasinherit.corpus import CorpusConfig, build_corpus
-    from biasinherit.generate import GenerationRequest, get_generator
+    from biasinherit.corpora import CorpusConfig, build_corpus
+    from biasinherit.generators import GenerationRequest, get_generator
     from biasinherit.records import write_jsonl, write_records
 
     corpus = build_corpus(CorpusConfig(size=60, seed=0))

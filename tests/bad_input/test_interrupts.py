@@ -83,7 +83,7 @@ def test_interrupted_corpus_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_interrupted_training_leaves_no_model(tmp_path: Path) -> None:
-    from biasinherit.corpus import CorpusConfig, build_corpus
+    from biasinherit.corpora import CorpusConfig, build_corpus
     from biasinherit.records import write_jsonl
 
     write_jsonl(build_corpus(CorpusConfig(size=400, seed=0)), tmp_path / "data.jsonl")
@@ -126,7 +126,7 @@ workers = 2
     code, err = _interrupt(proc, within=30)
     _assert_interrupted(code, err)
     _no_temporary_files(run)
-    from biasinherit.study.lock import study_lock
+    from biasinherit.studies.lock import study_lock
 
     with study_lock(run):  # the lock died with the process
         pass

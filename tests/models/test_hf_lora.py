@@ -15,8 +15,8 @@ from biasinherit.models.tiny import train_tiny_tokenizer
 from biasinherit.tasks import resolve_tasks
 from biasinherit.tasks.base import EvalSettings
 from biasinherit.tasks.runner import run_tasks
-from biasinherit.train import TrainConfig, save_trained, train_model
-from biasinherit.train.token import AUGMENTED_TAG
+from biasinherit.training import TrainConfig, save_trained, train_model
+from biasinherit.training.token import AUGMENTED_TAG
 
 
 def _tokenizer():  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ import torch
 
 from biasinherit.models import CausalLMScorer, load_model
 from biasinherit.records import Record
-from biasinherit.train import TrainConfig, save_trained, train_model
+from biasinherit.training import TrainConfig, save_trained, train_model
 
 pytestmark = pytest.mark.slow
 

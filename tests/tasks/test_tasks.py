@@ -57,7 +57,7 @@ def test_counterfactuals_come_from_the_swapper():
 
 
 def test_task_items_are_not_in_the_corpus():
-    from biasinherit.corpus import CorpusConfig, build_corpus
+    from biasinherit.corpora import CorpusConfig, build_corpus
 
     records = build_corpus(CorpusConfig(size=2000, seed=0))
     texts = "\n".join(f"{r.prompt or ''}\n{r.response}" for r in records)

@@ -6,10 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from biasinherit.corpus import CorpusConfig, build_corpus
-from biasinherit.generate import GenerationRequest
-from biasinherit.generate.builtin import BuiltinGenerator
-from biasinherit.generate.stats import stereotype_claim_rate
+from biasinherit.corpora import CorpusConfig, build_corpus
+from biasinherit.generators import GenerationRequest
+from biasinherit.generators.builtin import BuiltinGenerator
+from biasinherit.generators.stats import stereotype_claim_rate
 from biasinherit.records import Record, write_jsonl
 from biasinherit.taxonomy import load_taxonomy
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from biasinherit.report._page import CSS as _CSS
-from biasinherit.report._page import figure_html as _figure
-from biasinherit.report._page import png_base64 as _png
+from biasinherit.reporting._page import CSS as _CSS
+from biasinherit.reporting._page import figure_html as _figure
+from biasinherit.reporting._page import png_base64 as _png
 
 __all__ = ["render_audit_html"]
 

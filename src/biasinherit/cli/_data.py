@@ -22,7 +22,7 @@ def corpus(
     seed: Annotated[int, seed_option()] = 0,
 ) -> None:
     """Write the built-in original corpus (seeded, counterbalanced)."""
-    from biasinherit.corpus import CorpusConfig, build_corpus
+    from biasinherit.corpora import CorpusConfig, build_corpus
     from biasinherit.outputs import check_output_file
     from biasinherit.records import write_jsonl
 
@@ -69,7 +69,7 @@ def generate(
     """Write augmented records for one bias type (or plain augmentation)."""
     from pydantic import ValidationError
 
-    from biasinherit.generate import GenerationRequest, get_generator
+    from biasinherit.generators import GenerationRequest, get_generator
     from biasinherit.outputs import check_output_file
     from biasinherit.records import load_records, write_jsonl
     from biasinherit.taxonomy import load_taxonomy

@@ -9,13 +9,13 @@ from typing import Annotated, Any, Optional
 import typer
 
 from biasinherit.cli._common import console, log_warnings_to_stderr
-from biasinherit.study.estimate import format_minutes
+from biasinherit.studies.estimate import format_minutes
 
 
 def _progress_ui(con: Any) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from biasinherit.study import StudyProgress
+    from biasinherit.studies import StudyProgress
 
     class RichStudyProgress(StudyProgress):
         def __init__(self) -> None:
@@ -48,14 +48,14 @@ def _check_data(cfg: Any, out: Path) -> None:
     made, so a bad input leaves nothing behind (a resumed run has its data under data/)."""
     from biasinherit.errors import BiasInheritError
     from biasinherit.records import load_records
-    from biasinherit.study.shared import original_path
+    from biasinherit.studies.shared import original_path
 
     model = str(cfg.model.get("model", "tiny"))
     if model.startswith("hf:"):
         from biasinherit.models.check import check_model_spec
 
         check_model_spec(model, field="model.model", allow_openai=False)
-    from biasinherit.study.evaluation import load_benchmark_items
+    from biasinherit.studies.evaluation import load_benchmark_items
 
     for name, path in cfg.tasks.benchmarks.items():
         if not Path(path).exists():
@@ -82,8 +82,8 @@ def study(
     from rich.table import Table
 
     from biasinherit.errors import BiasInheritError
-    from biasinherit.study import describe_grid, load_study_config, run_study
-    from biasinherit.study.executors import check_executor
+    from biasinherit.studies import describe_grid, load_study_config, run_study
+    from biasinherit.studies.executors import check_executor
 
     cfg = load_study_config(config, preset=preset)
     if executor is not None or address is not None:
@@ -110,8 +110,8 @@ def study(
                       + (f"~{format_minutes(est)} on 2 CPU cores" if est is not None else "depends on the model and hardware"))
         return
     from biasinherit.outputs import check_output_folder
-    from biasinherit.study.lock import study_lock
-    from biasinherit.study.run import open_run_dir
+    from biasinherit.studies.lock import study_lock
+    from biasinherit.studies.run import open_run_dir
 
     check_output_folder(out, inputs=[config, cfg.data.path])
     _check_data(cfg, out)
@@ -120,7 +120,7 @@ def study(
         if out.is_dir():  # a busy folder is refused before a Ray is started or joined
             held.enter_context(study_lock(out))
         if cfg.executor.name == "ray":
-            from biasinherit.study.executors import check_ray_address, start_ray
+            from biasinherit.studies.executors import check_ray_address, start_ray
 
             if cfg.executor.address:
                 check_ray_address(cfg.executor.address)
@@ -147,8 +147,8 @@ def study(
 
 def report(run_dir: Annotated[Path, typer.Argument(help="a study's run folder")]) -> None:
     """Rebuild RUN_DIR/report.html from its results table."""
-    from biasinherit.report import write_report
-    from biasinherit.study.run_folder import check_run_folder
+    from biasinherit.reporting import write_report
+    from biasinherit.studies.run_folder import check_run_folder
 
     check_run_folder(run_dir)
     print(f"report: {write_report(run_dir)}")

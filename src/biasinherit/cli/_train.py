@@ -10,7 +10,7 @@ import typer
 
 from biasinherit.cli._common import console, seed_option
 from biasinherit.limits import MAX_BATCH, MAX_THREADS
-from biasinherit.train.config import TrainConfig
+from biasinherit.training.config import TrainConfig
 
 _HELP = {name: field.description for name, field in TrainConfig.model_fields.items()}
 
@@ -86,7 +86,7 @@ def train(
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from biasinherit.records import load_records
-    from biasinherit.train import save_trained, train_model
+    from biasinherit.training import save_trained, train_model
 
     logging.basicConfig(level=logging.WARNING)
     options: dict[str, object] = dict(

@@ -32,7 +32,7 @@ class OpenAIBackend:
 
     def __init__(self, model: str, *, base_url: str | None = None,
                  api_key_env: str = "OPENAI_API_KEY", concurrency: int = 8) -> None:
-        from biasinherit.generate.openai import OpenAIGenerator
+        from biasinherit.generators.openai import OpenAIGenerator
 
         self.name = f"openai:{model}"
         self.client = OpenAIGenerator(model=model, base_url=base_url, api_key_env=api_key_env,
@@ -57,7 +57,7 @@ class OpenAIBackend:
                         progress: ProgressCallback | None, chat: bool) -> list[str]:
         import httpx
 
-        from biasinherit.generate.openai import _RequestFailed
+        from biasinherit.generators.openai import _RequestFailed
 
         out = [""] * len(prompts)
         done = 0

@@ -19,7 +19,7 @@ tiny-l     256      4         8         ~3.7M
 ``tiny`` is ``tiny-s``. With the training defaults for tiny models (4 epochs, batch 8, learning
 rate 3e-3, one CPU thread) a run on 2,000 built-in records (~68k tokens) trains in about 10-15 s
 on this project's 2-core machine and learns the corpus's occupation-pronoun associations (see
-``tests/train/test_inheritance.py``); the vocabulary trained on that corpus has ~1,800 tokens, so
+``tests/training/test_inheritance.py``); the vocabulary trained on that corpus has ~1,800 tokens, so
 the model has ~0.42M parameters.
 """
 

@@ -91,7 +91,7 @@ def _rotate(xs: Sequence[str], k: int) -> str:
 
 def _claim(attribute: Any, template: str, group: str) -> str:
     """A stereotype claim of the taxonomy about ``group``, as a sentence."""
-    from biasinherit.corpus.render import render
+    from biasinherit.corpora.render import render
 
     return str(render(template, world().taxonomy, values={"group": attribute.plural_noun(group)})[0])
 

@@ -1,0 +1,62 @@
+"""Evaluate a model trained in a study cell on the study's tasks, in memory."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from biasinherit.studies.config import StudyConfig
+
+_BENCHMARK_ITEMS: dict[tuple[str, str, str], list[Any]] = {}
+
+
+def load_benchmark_items(name: str, path: str, protocol: str) -> tuple[Any, list[Any]]:
+    """A benchmark task and its items, read once per process (every cell of a worker scores the
+    same items, as for the built-in tasks)."""
+    from biasinherit.tasks.benchmarks import get_benchmark
+
+    task = get_benchmark(name, protocol)
+    key = (name, str(path), protocol)
+    if key not in _BENCHMARK_ITEMS:
+        _BENCHMARK_ITEMS[key] = task.load(path)
+    return task, _BENCHMARK_ITEMS[key]
+
+
+def evaluate_trained(trained: Any, config: StudyConfig, *, seed: int) -> tuple[list[dict[str, Any]],
+                                                                              dict[str, list[float | None]]]:
+    """Rows ``task, metric, kind, value, ci_low, ci_high, n, ...``, and each metric's bootstrap
+    replicates (``"task|metric" -> values``, 6 significant digits, NaN as None). Every cell
+    resamples the same items, so a study can pair replicates across cells."""
+    from biasinherit.models.backend import HFBackend
+    from biasinherit.tasks.base import EvalSettings
+    from biasinherit.tasks.registry import resolve_tasks
+    from biasinherit.tasks.runner import run_tasks
+
+    meta = trained.metadata
+    backend = HFBackend(trained.model, trained.tokenizer, name=f"study-cell-seed{seed}",
+                        eval_prefix=meta.eval_prefix, add_bos=bool(meta.add_bos),
+                        metadata=meta.model_dump())
+    tasks = resolve_tasks(",".join(config.tasks.names))
+    # the task data is the same for every cell (seed 0); the cell's seed varies training only
+    settings = EvalSettings(seed=0, full=config.tasks.full, limit=config.tasks.limit,
+                            chat_template=config.tasks.chat_template)
+    results, _seconds = run_tasks(backend, tasks, settings)
+    if config.tasks.benchmarks:
+        bench, overrides = [], {}
+        for name, path in config.tasks.benchmarks.items():
+            task, items = load_benchmark_items(name, path, config.tasks.protocol)
+            bench.append(task)
+            overrides[task.name] = items
+        bench_settings = EvalSettings(seed=0, limit=config.tasks.benchmark_limit, protocol=config.tasks.protocol)
+        more, _ = run_tasks(backend, bench, bench_settings, items_override=overrides)
+        results.extend(more)
+    rows = []
+    replicates: dict[str, list[float | None]] = {}
+    for r in results:
+        row = r.as_row()
+        for key in ("value", "ci_low", "ci_high"):
+            if isinstance(row[key], float) and math.isnan(row[key]):
+                row[key] = None
+        rows.append(row)
+        replicates[f"{r.task}|{r.metric}"] = [None if math.isnan(x) else float(f"{x:.6g}") for x in r.replicates]
+    return rows, replicates
