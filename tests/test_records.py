@@ -12,6 +12,7 @@ from biasinherit.records import (
     Span,
     atomic_write,
     iter_jsonl,
+    iter_records,
     load_hf_dataset,
     read_records,
     write_jsonl,
@@ -56,10 +57,10 @@ def test_jsonl_streams_without_loading_everything(tmp_path):
 def test_column_mapping_and_extra_fields(tmp_path):
     path = tmp_path / "foreign.jsonl"
     path.write_text(json.dumps({"text": "hello", "question": "q", "topic": "x"}) + "\n")
-    rec = next(read_records(path, columns={"response": "text", "prompt": "question"}, keep_extra=True))
+    rec = next(iter_records(path, columns={"response": "text", "prompt": "question"}, keep_extra=True))
     assert rec.response == "hello" and rec.prompt == "q" and rec.meta["topic"] == "x"
     with pytest.raises(BiasInheritError, match="mapped column 'body'"):
-        next(read_records(path, columns={"response": "body"}))
+        next(iter_records(path, columns={"response": "body"}))
 
 
 def test_hf_datasets_folder(tmp_path):

@@ -1,44 +1,70 @@
-"""The record schema and its readers and writers.
+"""The record schema, and reading and writing records in whatever form people hold them.
 
-Every dataset the toolkit reads or writes is a stream of :class:`Record`. JSONL is the native
-format and is read and written one line at a time, so a million records never need to be in
-memory at once. CSV, Parquet and Hugging Face ``datasets`` load into the same schema, with an
-optional column mapping for foreign field names. Every writer is atomic: it writes to a temporary
-file beside the target and renames it into place, so an interrupted write leaves no truncated file.
+Every dataset the toolkit reads or writes is a stream of :class:`Record` (DESIGN §3). A source of
+records is a path (JSONL, CSV, Parquet, or a ``save_to_disk`` folder), a list or any iterable of
+records or dicts, a pandas DataFrame, or a ``datasets`` Dataset / DatasetDict; :func:`iter_records`
+streams any of them and :func:`read_records` collects them into a :class:`RecordList`. JSONL is
+the native format and is read and written one line at a time, so a million records never need to
+be in memory at once.
+
+Tables (DataFrames, Datasets, CSV, Parquet) live in :mod:`biasinherit.record_tables` and the
+dataset card in :mod:`biasinherit.dataset_card`; both are imported only when a table is read or
+written, so this module imports neither pandas nor ``datasets``. Every writer is atomic: it
+writes beside the target and renames into place, so an interrupted write leaves nothing half
+written.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+import stat
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, SupportsIndex, Union, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from biasinherit.errors import BiasInheritError
+from biasinherit.atomic import atomic_path, atomic_write
+from biasinherit.errors import BiasInheritError, did_you_mean
+
+if TYPE_CHECKING:
+    import datasets
+    import pandas as pd
+
+    from biasinherit.dataset_card import CardInfo
 
 __all__ = [
+    "FORMATS",
     "Record",
+    "RecordList",
+    "RecordSource",
     "Span",
-    "atomic_write",
-    "read_records",
-    "write_records",
-    "iter_jsonl",
-    "iter_json_objects",
-    "write_jsonl",
-    "load_hf_dataset",
-    "record_id",
-    "record_from_mapping",
-    "load_records",
+    "as_records",
     "atomic_path",
+    "atomic_write",
+    "is_datasets_folder",
+    "iter_json_objects",
+    "iter_jsonl",
+    "iter_records",
+    "load_hf_dataset",
+    "load_records",
+    "output_format",
+    "read_records",
+    "record_from_mapping",
+    "record_id",
+    "write_jsonl",
+    "write_records",
 ]
 
 Source = Literal["original", "augmented"]
+OutputFormat = Literal["jsonl", "csv", "parquet", "hf"]
+FORMATS: tuple[str, ...] = ("jsonl", "csv", "parquet", "hf")
+SUFFIX_FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv",
+                  ".parquet": "parquet", ".pq": "parquet"}
+_DATASETS_FOLDER_MARKERS = ("dataset_info.json", "state.json", "dataset_dict.json")
 
 
 class Span(BaseModel):
@@ -99,6 +125,48 @@ def record_id(prompt: str | None, response: str) -> str:
     return digest[:16]
 
 
+class RecordList(list[Record]):
+    """Records in memory, with the two hand-offs people ask for next: a DataFrame and a Dataset.
+
+    A plain ``list`` otherwise (equal to a list of the same records), so every function that takes
+    a list of records takes it; a slice is a RecordList too (``records[:100].to_pandas()``).
+    """
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> Record: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> RecordList: ...
+
+    def __getitem__(self, index: SupportsIndex | slice) -> Record | RecordList:
+        if isinstance(index, slice):
+            return RecordList(super().__getitem__(index))
+        return super().__getitem__(index)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One column per Record field; ``groups``, ``spans`` and ``meta`` hold Python lists and
+        dicts (not JSON strings), so ``read_records(frame)`` gives these records back."""
+        from biasinherit.record_tables import records_to_frame
+
+        return records_to_frame(self)
+
+    def to_dataset(self) -> datasets.Dataset:
+        """A ``datasets.Dataset`` with the schema :func:`write_records` writes with ``format="hf"``
+        (``groups`` and ``spans`` as Arrow lists and structs, ``meta`` as a JSON string)."""
+        from biasinherit.record_tables import records_to_dataset
+
+        return records_to_dataset(self)
+
+
+if TYPE_CHECKING:
+    RecordSource = Union[
+        str, "os.PathLike[str]", Iterable[Union[Record, Mapping[str, Any]]],
+        "pd.DataFrame", "datasets.Dataset", "datasets.DatasetDict",
+    ]
+else:
+    RecordSource = Any  # documented above; the real types need pandas and datasets imported
+
+
 # --------------------------------------------------------------------------------------------
 # validation helpers
 
@@ -110,8 +178,40 @@ def _validation_error(exc: ValidationError, path: Path | str, line: int | None) 
     if err["type"] == "missing":
         msg = "required field is missing"
     elif err["type"] == "extra_forbidden":
-        msg = "unknown field (use --map or put it under 'meta')"
+        msg = "unknown field (map it onto ours with columns= / --column, or keep_extra puts it under 'meta')"
     return BiasInheritError(msg, path=path, line=line, field=field)
+
+
+def check_column_mapping(columns: Mapping[str, str] | None) -> None:
+    """``columns`` maps our field names to the input's (ours = theirs); a key that is not one of
+    our fields is almost always the mapping written the wrong way round."""
+    if not columns:
+        return
+    if not isinstance(columns, Mapping):
+        raise BiasInheritError(f"columns must map our field names to yours, got {type(columns).__name__}",
+                               field="columns")
+    fields = list(Record.model_fields)
+    for ours, theirs in columns.items():
+        if ours not in Record.model_fields:
+            raise BiasInheritError(
+                f"'{ours}' is not a record field; columns maps ours to yours (e.g. response=output).{did_you_mean(ours, fields)} "
+                f"Fields: {', '.join(fields)}", field="columns")
+        if not isinstance(theirs, str):
+            raise BiasInheritError(f"the column for '{ours}' must be a name, got {theirs!r}", field="columns")
+
+
+def rename_columns(
+    row: dict[str, Any], columns: Mapping[str, str] | None, *, path: Path | str, line: int | None
+) -> dict[str, Any]:
+    """Rename the input's columns onto ours (in place); a mapped column must be there."""
+    for ours, theirs in (columns or {}).items():
+        if theirs not in row:
+            raise BiasInheritError(
+                f"mapped column '{theirs}' (for '{ours}') is not in the input",
+                path=path, line=line, field=theirs,
+            )
+        row[ours] = row.pop(theirs)
+    return row
 
 
 def record_from_mapping(
@@ -129,15 +229,7 @@ def record_from_mapping(
     """
     if not isinstance(data, Mapping):
         raise BiasInheritError("expected a JSON object", path=path, line=line)
-    row = dict(data)
-    if columns:
-        for ours, theirs in columns.items():
-            if theirs not in row:
-                raise BiasInheritError(
-                    f"mapped column '{theirs}' (for '{ours}') is not in the input",
-                    path=path, line=line, field=theirs,
-                )
-            row[ours] = row.pop(theirs)
+    row = rename_columns(dict(data), columns, path=path, line=line)
     if keep_extra:
         known = set(Record.model_fields)
         extra = {k: row.pop(k) for k in list(row) if k not in known}
@@ -154,62 +246,20 @@ def record_from_mapping(
 
 
 # --------------------------------------------------------------------------------------------
-# atomic writing
-
-
-def _umask_mode() -> int:
-    """The mode a plain ``open()`` would give a new file (mkstemp uses 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-@contextlib.contextmanager
-def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
-    """Open a temporary file beside ``path``; rename it onto ``path`` only on success."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        kwargs: dict[str, Any] = {} if "b" in mode else {"encoding": encoding, "newline": ""}
-        with os.fdopen(fd, mode, **kwargs) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` for libraries that write files themselves."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-# --------------------------------------------------------------------------------------------
 # JSONL
+
+
+def is_datasets_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder ``save_to_disk`` wrote (a ``Dataset`` or a ``DatasetDict``)."""
+    return path.is_dir() and any((path / name).is_file() for name in _DATASETS_FOLDER_MARKERS)
 
 
 def _check_exists(path: Path) -> None:
     if not path.exists():
         raise BiasInheritError("file not found", path=path)
-    if path.is_dir() and not (path / "dataset_info.json").exists() and not any(path.glob("*.arrow")):
-        raise BiasInheritError("is a folder, expected a records file", path=path)
+    if path.is_dir() and not is_datasets_folder(path) and not any(path.glob("*.arrow")):
+        raise BiasInheritError("is a folder but not a datasets folder (save_to_disk); expected a records file "
+                               "or a datasets folder", path=path)
 
 
 def iter_json_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -275,57 +325,219 @@ def write_jsonl(records: Iterable[Record], path: str | Path) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# CSV and Parquet (tabular: nested fields stored as JSON strings)
-
-_NESTED = ("groups", "spans", "meta")
+# any source: dispatch
 
 
-def _row_to_mapping(row: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if value is None or (isinstance(value, float) and value != value):  # NaN from pandas
-            continue
-        if key in _NESTED and isinstance(value, str):
-            value = json.loads(value) if value.strip() else ([] if key != "meta" else {})
-        out[key] = value
-    return out
+def _read_format(path: Path) -> str:
+    """The format of an input path: a folder is a datasets folder, a file goes by its suffix."""
+    if path.is_dir():
+        _check_exists(path)
+        return "hf"
+    fmt = SUFFIX_FORMATS.get(path.suffix.lower())
+    if fmt is not None:
+        _check_exists(path)
+        return fmt
+    if not path.exists():
+        raise BiasInheritError("file not found", path=path)
+    raise BiasInheritError(
+        f"unknown file type '{path.suffix or '(none)'}': use .jsonl, .csv, .parquet or a datasets folder",
+        path=path,
+    )
 
 
-def _iter_table(path: Path, kind: str, columns: Mapping[str, str] | None, keep_extra: bool) -> Iterator[Record]:
-    import pandas as pd
+def _iter_path(path: Path, columns: Mapping[str, str] | None, split: str | None,
+               keep_extra: bool) -> Iterator[Record]:
+    fmt = _read_format(path)
+    if fmt == "jsonl":
+        return iter_jsonl(path, columns=columns, keep_extra=keep_extra)
+    from biasinherit import record_tables
 
-    try:
-        if kind == "csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
-            frame = frame.replace({"": None})
+    if fmt == "csv":
+        return record_tables.iter_csv(path, columns=columns, keep_extra=keep_extra)
+    if fmt == "parquet":
+        return record_tables.iter_parquet(path, columns=columns, keep_extra=keep_extra)
+    return record_tables.iter_dataset_folder(path, columns=columns, split=split, keep_extra=keep_extra)
+
+
+def _iter_items(items: Iterable[Any], where: str, columns: Mapping[str, str] | None,
+                keep_extra: bool) -> Iterator[Record]:
+    """Records pass through as they are (they are already in our schema); mappings are read like
+    JSON objects; anything else is a user error naming the item."""
+    for i, item in enumerate(items):
+        if isinstance(item, Record):
+            yield item
+        elif isinstance(item, Mapping):
+            yield record_from_mapping(item, path=f"{where} item {i}", columns=columns, keep_extra=keep_extra)
         else:
-            frame = pd.read_parquet(path)
-    except Exception as exc:  # pandas raises many types for malformed files
-        raise BiasInheritError(f"cannot read {kind.upper()} file ({exc})", path=path) from None
-    first_data_line = 2 if kind == "csv" else 1
-    for i, row in enumerate(frame.to_dict(orient="records")):
-        line = i + first_data_line
+            raise BiasInheritError(f"expected a Record or a mapping, got {type(item).__name__}",
+                                   path=f"{where} item {i}")
+
+
+def _loaded(module: str) -> Any:
+    """A module only if the caller already imported it: a DataFrame cannot exist without pandas,
+    so a source is never tested against a library it could not be an instance of."""
+    return sys.modules.get(module)
+
+
+def iter_records(
+    source: RecordSource,
+    *,
+    columns: Mapping[str, str] | None = None,
+    split: str | None = None,
+    keep_extra: bool = False,
+) -> Iterator[Record]:
+    """Stream the records of ``source``, whatever form it has.
+
+    ``source``: a path (str or Path) to JSONL, CSV or Parquet or to a ``save_to_disk`` folder; a
+    list, tuple or any iterable of :class:`Record` or of dicts; a pandas DataFrame; a
+    ``datasets.Dataset``; a ``datasets.DatasetDict`` (with ``split``, unless it has one split).
+    ``columns`` maps our field names to the source's (``{"response": "output"}``). In tables
+    (DataFrames, Datasets, CSV, Parquet) an empty cell (None, NaN, ``pd.NA``) is a missing field,
+    nested fields may be JSON strings, and whole-number ids and labels read as their text.
+    ``split`` picks a DatasetDict's split; sources without splits ignore it (one ``split`` may be
+    passed for several sources), but a Dataset that knows it is another split is refused.
+    ``keep_extra`` puts unknown fields under ``meta`` instead of refusing them.
+
+    The source's shape (missing file, unknown suffix, missing mapped column, ambiguous split) is
+    checked now; each record is validated as it is read, and a bad one raises a
+    :class:`BiasInheritError` naming the source, its line or row, and the field.
+    """
+    check_column_mapping(columns)
+    if isinstance(source, (str, os.PathLike)):
+        return _iter_path(Path(source), columns, split, keep_extra)
+    if isinstance(source, (list, tuple)):
+        return _iter_items(source, f"<{type(source).__name__}>", columns, keep_extra)
+    pd = _loaded("pandas")
+    if pd is not None and isinstance(source, pd.DataFrame):
+        from biasinherit.record_tables import iter_frame
+
+        return iter_frame(source, columns=columns, keep_extra=keep_extra)
+    ds = _loaded("datasets")
+    if ds is not None and isinstance(source, (ds.Dataset, ds.DatasetDict, ds.IterableDataset,
+                                              ds.IterableDatasetDict)):
+        from biasinherit.record_tables import iter_dataset_object
+
+        return iter_dataset_object(source, columns=columns, split=split, keep_extra=keep_extra)
+    if isinstance(source, Mapping):
+        raise BiasInheritError("one mapping is a record, not a source of records: pass a list of them",
+                               path=f"<{type(source).__name__}>")
+    if isinstance(source, Iterable) and not isinstance(source, (bytes, bytearray)):
+        return _iter_items(source, f"<{type(source).__name__}>", columns, keep_extra)
+    raise BiasInheritError(
+        f"cannot read records from a {type(source).__name__}: pass a path, a list of records or dicts, "
+        "a pandas DataFrame or a datasets Dataset/DatasetDict", path=f"<{type(source).__name__}>")
+
+
+def read_records(
+    source: RecordSource,
+    *,
+    columns: Mapping[str, str] | None = None,
+    split: str | None = None,
+    keep_extra: bool = False,
+) -> RecordList:
+    """All records of ``source`` (any form :func:`iter_records` takes) as a :class:`RecordList`,
+    for data that fits in memory; use :func:`iter_records` to stream."""
+    return RecordList(iter_records(source, columns=columns, split=split, keep_extra=keep_extra))
+
+
+load_records = read_records  # the name the rest of the code base has always used
+
+
+def as_records(
+    source: RecordSource,
+    *,
+    columns: Mapping[str, str] | None = None,
+    split: str | None = None,
+    keep_extra: bool = False,
+) -> Sequence[Record]:
+    """``source`` as a sequence of records: a list or tuple of records as it is (no copy, no second
+    validation), anything else read with :func:`read_records`. For functions that take records in
+    any form but index into them (``mix_at_ratio``)."""
+    if isinstance(source, (list, tuple)) and not columns and all(isinstance(r, Record) for r in source):
+        return source
+    return read_records(source, columns=columns, split=split, keep_extra=keep_extra)
+
+
+def output_format(path: str | Path, format: str | None = None) -> OutputFormat:
+    """The format :func:`write_records` will write ``path`` in, or a user error.
+
+    The suffix decides (``.jsonl``/``.json``/``.ndjson``, ``.csv``, ``.parquet``/``.pq``) unless
+    ``format`` is given; a name without a known suffix needs ``format`` (a folder-like name used to
+    get a JSONL file, which surprised everyone), and a suffix that says another format than
+    ``format`` is refused rather than guessed.
+    """
+    p = Path(path)
+    by_suffix = SUFFIX_FORMATS.get(p.suffix.lower())
+    if format is None:
         try:
-            mapping = _row_to_mapping(row)
-        except json.JSONDecodeError as exc:
-            raise BiasInheritError(f"invalid JSON in a nested column ({exc.msg})", path=path, line=line) from None
-        yield record_from_mapping(mapping, path=path, line=line, columns=columns, keep_extra=keep_extra)
+            mode = p.stat().st_mode
+        except OSError:  # not there, or a name the system refuses: the writer's checks say which
+            mode = None
+        if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            raise BiasInheritError("is not a regular file (a device or a pipe?): name a file", path=p)
+        if by_suffix is None:
+            what = "is a folder" if mode is not None and stat.S_ISDIR(mode) else \
+                f"cannot tell the output format from the name (suffix '{p.suffix or '(none)'}')"
+            raise BiasInheritError(
+                f"{what}: name a file ending in .jsonl, .csv or .parquet, or pass format='hf' (--format hf) "
+                "for a Hugging Face dataset folder", path=p, field="format")
+        return by_suffix  # type: ignore[return-value]
+    fmt = str(format).lower()
+    if fmt not in FORMATS:
+        raise BiasInheritError(f"unknown format '{format}'.{did_you_mean(fmt, FORMATS)} Use one of: "
+                               f"{', '.join(FORMATS)}", field="format")
+    if by_suffix is not None and by_suffix != fmt:
+        raise BiasInheritError(f"the suffix '{p.suffix}' says {by_suffix} but format is '{fmt}': rename the "
+                               "output or leave format out", path=p, field="format")
+    return fmt  # type: ignore[return-value]
 
 
-def _records_frame(records: Iterable[Record]) -> Any:
-    import pandas as pd
+def write_records(
+    records: RecordSource,
+    path: str | Path,
+    *,
+    format: str | None = None,
+    card: Mapping[str, Any] | CardInfo | None = None,
+) -> int:
+    """Write ``records`` (any source :func:`iter_records` reads) atomically; returns how many.
 
-    rows = []
-    for rec in records:
-        d = rec.model_dump(mode="json")
-        for key in _NESTED:
-            d[key] = json.dumps(d[key], ensure_ascii=False)
-        rows.append(d)
-    return pd.DataFrame(rows, columns=list(Record.model_fields))
+    ``format``: ``"jsonl"``, ``"csv"``, ``"parquet"`` or ``"hf"`` (a ``save_to_disk`` folder);
+    by default the suffix decides (:func:`output_format`). ``card`` is what the caller knows about
+    the records' provenance (:class:`biasinherit.dataset_card.CardInfo`: ``source``, ``generator``,
+    ``model``, ``bias_type``, ``intensity``, ``polarity``, ``ratio``, ``config``, ``license``, ...);
+    the counts come from the records themselves. A dataset folder always gets its card as
+    ``README.md``; a Parquet file always gets it beside it as ``<name>.README.md`` (e.g.
+    ``mix.parquet.README.md``: one card per file, next to it in a listing, and never over a
+    project's own README); JSONL and CSV get that sibling only when ``card`` is given.
+    """
+    from biasinherit.dataset_card import RecordStats, card_info, card_path, render_card
 
+    p = Path(path)
+    fmt = output_format(p, format)
+    info = card_info(card)  # a bad card is refused before anything is written
+    if fmt != "hf" and p.is_dir():
+        raise BiasInheritError(f"is a folder; a {fmt} file needs a file name", path=p)
+    stats = RecordStats()
+    stream = stats.tap(iter_records(records))
 
-# --------------------------------------------------------------------------------------------
-# Hugging Face datasets
+    def card_text() -> str:
+        return render_card(info, stats, name=p.name, fmt=fmt)
+
+    if fmt == "jsonl":
+        n = write_jsonl(stream, p)
+    else:
+        from biasinherit import record_tables
+
+        if fmt == "csv":
+            n = record_tables.write_csv(stream, p)
+        elif fmt == "parquet":
+            n = record_tables.write_parquet(stream, p)
+        else:
+            return record_tables.write_dataset_folder(stream, p, readme=card_text)
+    if fmt == "parquet" or card is not None:
+        with atomic_write(card_path(p)) as fh:
+            fh.write(card_text())
+    return n
 
 
 def load_hf_dataset(
@@ -336,86 +548,19 @@ def load_hf_dataset(
     keep_extra: bool = True,
 ) -> Iterator[Record]:
     """Records from a local ``datasets`` folder (``save_to_disk``) or a hub dataset id."""
-    import datasets
+    from biasinherit.record_tables import iter_dataset_object, load_dataset_folder
 
+    check_column_mapping(columns)
     path = Path(name_or_path)
-    try:
-        if path.exists():
-            ds: Any = datasets.load_from_disk(str(path))
-        else:
+    if path.exists():
+        ds: Any = load_dataset_folder(path)
+    else:
+        import datasets
+
+        try:
             ds = datasets.load_dataset(name_or_path, split=split)
-    except Exception as exc:
-        raise BiasInheritError(f"cannot load dataset ({exc})", path=name_or_path) from None
-    if isinstance(ds, datasets.DatasetDict):
-        if split not in ds:
-            raise BiasInheritError(
-                f"no split '{split}' (available: {', '.join(ds)})", path=name_or_path
-            )
-        ds = ds[split]
-    for i, row in enumerate(ds):
-        yield record_from_mapping(
-            _row_to_mapping(row), path=name_or_path, line=i + 1, columns=columns, keep_extra=keep_extra
-        )
-
-
-# --------------------------------------------------------------------------------------------
-# format dispatch
-
-
-def _format_of(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".json", ".ndjson"):
-        return "jsonl"
-    if suffix == ".csv":
-        return "csv"
-    if suffix in (".parquet", ".pq"):
-        return "parquet"
-    if path.is_dir():
-        return "hf"
-    raise BiasInheritError(
-        f"unknown file type '{suffix or '(none)'}': use .jsonl, .csv, .parquet or a datasets folder",
-        path=path,
-    )
-
-
-def read_records(
-    path: str | Path,
-    *,
-    columns: Mapping[str, str] | None = None,
-    keep_extra: bool = False,
-    split: str = "train",
-) -> Iterator[Record]:
-    """Stream records from JSONL, CSV, Parquet or a local ``datasets`` folder."""
-    p = Path(path)
-    if p.suffix.lower() in (".jsonl", ".json", ".ndjson", ".csv", ".parquet", ".pq"):
-        _check_exists(p)
-    elif not p.exists():
-        raise BiasInheritError("file not found", path=p)
-    fmt = _format_of(p)
-    if fmt == "jsonl":
-        return iter_jsonl(p, columns=columns, keep_extra=keep_extra)
-    if fmt == "hf":
-        return load_hf_dataset(str(p), split=split, columns=columns, keep_extra=keep_extra)
-    return _iter_table(p, fmt, columns, keep_extra)
-
-
-def write_records(records: Iterable[Record], path: str | Path) -> int:
-    """Write records atomically in the format named by the file's suffix."""
-    p = Path(path)
-    fmt = _format_of(p) if p.suffix else "jsonl"
-    if fmt == "jsonl":
-        return write_jsonl(records, p)
-    if fmt == "hf":
-        raise BiasInheritError("writing a datasets folder is not supported; use .jsonl", path=p)
-    frame = _records_frame(records)
-    with atomic_path(p) as tmp:
-        if fmt == "csv":
-            frame.to_csv(tmp, index=False)
-        else:
-            frame.to_parquet(tmp, index=False)
-    return len(frame)
-
-
-def load_records(path: str | Path, **kwargs: Any) -> list[Record]:
-    """All records of a file as a list (for data that fits in memory)."""
-    return list(read_records(path, **kwargs))
+        except Exception as exc:
+            raise BiasInheritError(f"cannot load dataset ({exc})", path=name_or_path) from None
+    if not isinstance(ds, dict):  # a single Dataset: it is the split there is
+        split = None  # type: ignore[assignment]
+    return iter_dataset_object(ds, columns=columns, split=split, keep_extra=keep_extra, where=name_or_path)
