@@ -1,15 +1,13 @@
-"""The on-disk request cache and the retry timing helpers."""
+"""The on-disk request cache (the retry timing helpers moved with retry.py: tests/clients/test_retry.py)."""
 
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import pytest
 
 from biasinherit.generators.cache import RequestCache, request_key
-from biasinherit.generators.retry import backoff_delay, parse_retry_after
 
 CONTENT = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 0.7,
            "max_tokens": 16, "seed": 1}
@@ -52,22 +50,15 @@ def test_default_cache_dir_is_under_the_user_cache(monkeypatch: pytest.MonkeyPat
     assert RequestCache().root == tmp_path / "elsewhere" / "requests"
 
 
-def test_backoff_is_full_jitter_under_an_exponential_cap() -> None:
-    rng = random.Random(0)
-    for attempt, ceiling in ((1, 0.5), (2, 1.0), (3, 2.0), (6, 10.0), (20, 10.0)):
-        delays = [backoff_delay(attempt, base=0.5, cap=10.0, rng=rng) for _ in range(200)]
-        assert all(0.0 <= d <= ceiling for d in delays)
-        assert max(delays) > 0.8 * ceiling and min(delays) < 0.2 * ceiling  # spread, not fixed
-    with pytest.raises(ValueError):
-        backoff_delay(0, base=1, cap=1, rng=rng)
-
-
-def test_retry_after_seconds_and_http_dates() -> None:
-    now = 1_700_000_000.0  # 2023-11-14 22:13:20 GMT
-    assert parse_retry_after("3", now=now) == 3.0
-    assert parse_retry_after(" 1.5 ", now=now) == 1.5
-    assert parse_retry_after("-4", now=now) == 0.0
-    assert parse_retry_after("Tue, 14 Nov 2023 22:13:30 GMT", now=now) == pytest.approx(10.0)
-    assert parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", now=now) == 0.0  # in the past
-    for unreadable in (None, "", "soon", "nan"):
-        assert parse_retry_after(unreadable, now=now) is None
+def test_completions_requests_have_keys_and_chat_keys_are_unchanged() -> None:
+    # chat_template="off" sends a prompt to /completions; its key used to fail ("lacks messages")
+    completion = {**{k: v for k, v in CONTENT.items() if k != "messages"}, "prompt": "hi"}
+    assert request_key(completion) != request_key(CONTENT)
+    assert request_key({**completion, "prompt": "hi!"}) != request_key(completion)
+    assert request_key({**completion, "stop": ["\n"]}) == request_key(completion)  # not a key field
+    # a chat request's key is the one the cache always gave it, so existing caches stay valid
+    assert request_key(CONTENT) == "2b7c3903966f32abbf345afd20371fd1d3558746b35a751c058e249e297e3e30"
+    with pytest.raises(ValueError, match="messages or prompt"):
+        request_key({k: v for k, v in CONTENT.items() if k != "messages"})
+    with pytest.raises(ValueError, match="both messages and prompt"):
+        request_key({**CONTENT, "prompt": "hi"})

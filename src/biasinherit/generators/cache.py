@@ -1,7 +1,7 @@
 """A request cache on disk, so an interrupted generation run resumes without paying twice.
 
-Each entry is one small JSON file named by the SHA-256 of the request content (model, messages,
-temperature, token limit, seed). Entries are written with :func:`records.atomic_write` (a
+Each entry is one small JSON file named by the SHA-256 of the request content (model, messages or
+prompt, temperature, token limit, seed). Entries are written with :func:`records.atomic_write` (a
 temporary file, fsync, rename), so a run killed at any moment leaves either a complete entry or
 none: never a truncated or duplicated one. Files are spread over 256 sub-folders by the first
 two hex digits of the key so that a large cache stays listable.
@@ -27,22 +27,33 @@ __all__ = ["RequestCache", "default_cache_dir", "request_key"]
 
 log = logging.getLogger(__name__)
 
+
 def default_cache_dir() -> Path:
     return cache_home() / "requests"
-_KEY_FIELDS = ("model", "messages", "temperature", "max_tokens", "seed")
+
+
+_KEY_FIELDS = ("model", "temperature", "max_tokens", "seed")
+_TEXT_FIELDS = ("messages", "prompt")  # a chat request has messages, a completions request a prompt
 
 
 def request_key(content: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of the request content that determines the reply.
 
-    Only the fields in ``_KEY_FIELDS`` count, serialised canonically (sorted keys, no spaces), so
-    the same request always maps to the same key whatever order its dict was built in.
+    Only the fields in ``_KEY_FIELDS`` and the request's text (``messages`` for a chat request,
+    ``prompt`` for a completions request) count, serialised canonically (sorted keys, no spaces),
+    so the same request always maps to the same key whatever order its dict was built in. A chat
+    request's key is the one it had before completions requests were cached, so old caches stay
+    valid.
     """
-    missing = [k for k in _KEY_FIELDS if k not in content]
+    texts = [k for k in _TEXT_FIELDS if k in content]
+    missing = [k for k in _KEY_FIELDS if k not in content] + ([] if texts else [" or ".join(_TEXT_FIELDS)])
     if missing:
         raise ValueError(f"request content lacks {', '.join(missing)}")
+    if len(texts) > 1:
+        raise ValueError("request content has both messages and prompt")
+    fields = (*_KEY_FIELDS, texts[0])
     canonical = json.dumps(
-        {k: content[k] for k in _KEY_FIELDS}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        {k: content[k] for k in fields}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

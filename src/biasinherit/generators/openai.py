@@ -1,17 +1,14 @@
 """The ``openai`` generator: any OpenAI-compatible chat-completions endpoint.
 
-Works with OpenAI, vLLM, Ollama, llama.cpp and ``transformers serve``. It talks HTTP through
-``httpx.AsyncClient`` directly rather than through the ``openai`` package: httpx is already a core
-dependency, and owning the retry loop is what lets it honour ``Retry-After`` (seconds or HTTP date),
-treat a malformed reply like a transient error, and keep the API key out of every error message.
+Works with OpenAI, vLLM, Ollama, llama.cpp and ``transformers serve``. The HTTP side (base URL,
+the API key from an environment variable, the local-server check, bounded concurrency, retries
+with backoff honouring ``Retry-After``, chat and completions endpoints) is
+:class:`biasinherit.clients.OpenAIClient`, shared with the ``openai:`` evaluation backend; this
+module adds what belongs to generation:
 
-- Concurrency: at most ``concurrency`` requests in flight (an asyncio semaphore).
 - Endpoint: ``chat_template`` ``auto`` or ``on`` sends chat messages to ``/chat/completions``
   (the server applies the model's chat template); ``off`` sends the request as raw text to the
   legacy ``/completions`` endpoint.
-- Retries: on 429, 5xx, timeouts, connection errors and broken bodies (not JSON, no
-  ``choices``), with exponential backoff and full jitter, or the server's ``Retry-After``, up to
-  ``max_retries`` times. Other 4xx answers (bad request, unknown model, bad key) are not retried.
 - Reparsing: a reply that the server sent fine but that holds no usable example
   (:mod:`.replies`) is asked for again at once, with the seed moved on by one so a deterministic
   server does not return the same reply, at most ``parse_retries`` times. Then it counts as
@@ -22,28 +19,24 @@ treat a malformed reply like a transient error, and keep the API key out of ever
   (:mod:`biasinherit.generators.cache`) before the request counts as done, so a killed run,
   rerun, sends only the requests that are missing, and a rerun of a finished run sends none.
 - Output order is the order of the planned outputs, never the order of completion.
-- The API key is read from the environment variable named by ``api_key_env`` and kept in memory
-  only: provenance records the variable's name, and error messages are scrubbed of the key.
+- The API key stays inside the client: provenance records the variable's name only.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
-import os
-import random
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
+from biasinherit.clients.event_loop import run_to_completion
+from biasinherit.clients.openai import DEFAULT_BASE_URL, OpenAIClient, OpenAISession, RequestFailed
 from biasinherit.errors import BiasInheritError
 from biasinherit.generators.base import GenerationRequest, ProgressCallback, provenance
 from biasinherit.generators.cache import RequestCache, request_key
 from biasinherit.generators.prompts import (
     DEFAULT_REQUEST_STYLE,
-    MalformedReply,
     PlannedOutput,
     chat_messages,
     check_reply_options,
@@ -51,21 +44,13 @@ from biasinherit.generators.prompts import (
     record_from_reply,
     reply_parses,
 )
-from biasinherit.generators.retry import backoff_delay, parse_retry_after
 from biasinherit.records import Record
 
 __all__ = ["DEFAULT_BASE_URL", "OpenAIGenerator", "OnUnparseable"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-MAX_RETRY_AFTER = 300.0  # never sleep longer than this on a server's say-so
 OnUnparseable = Literal["error", "raw"]
-
-
-class _RequestFailed(Exception):
-    """One request gave up (retries exhausted or a non-retryable answer)."""
 
 
 class OpenAIGenerator:
@@ -99,51 +84,28 @@ class OpenAIGenerator:
     ) -> None:
         if not model:
             raise BiasInheritError("the openai generator needs a model name", field="--model")
-        if concurrency < 1:
-            raise BiasInheritError(f"concurrency must be >= 1, got {concurrency}", field="--concurrency")
-        if max_retries < 0:
-            raise BiasInheritError(f"max_retries must be >= 0, got {max_retries}", field="--max-retries")
         if max_tokens < 1:
             raise BiasInheritError(f"max_tokens must be >= 1, got {max_tokens}", field="--max-new-tokens")
         if temperature < 0:
             raise BiasInheritError(f"temperature must be >= 0, got {temperature}", field="--temperature")
-        if timeout <= 0:
-            raise BiasInheritError(f"timeout must be > 0, got {timeout}", field="--timeout")
         check_reply_options(on_unparseable=on_unparseable, chat_template=chat_template,
                             request_style=request_style, parse_retries=parse_retries)
+        # the client checks the rest (concurrency, retries, timeout, base URL, the key's variable)
+        self.client = OpenAIClient(model, base_url=base_url, api_key_env=api_key_env, concurrency=concurrency,
+                                   timeout=timeout, max_retries=max_retries, backoff_base=backoff_base,
+                                   backoff_max=backoff_max)
+        self.model = model
         self.parse_retries = parse_retries
         self.chat_template = chat_template
         self.request_style = request_style
-        self.model = model
-        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        if urlsplit(self.base_url).scheme not in ("http", "https"):
-            raise BiasInheritError(f"base URL must start with http:// or https://, got '{base_url}'",
-                                   field="--base-url")
-        self.api_key_env = api_key_env or None
-        self.concurrency = concurrency
         self.cache_dir = cache_dir
         self.temperature = temperature
         self.max_tokens = max_tokens
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
         self.on_unparseable = on_unparseable
-        self._api_key = self._read_api_key()
 
-    def _read_api_key(self) -> str | None:
-        if self.api_key_env is None:
-            return None
-        key = os.environ.get(self.api_key_env, "").strip()
-        if key:
-            return key
-        if urlsplit(self.base_url).hostname in LOCAL_HOSTS:
-            return None  # a local server needs no key
-        raise BiasInheritError(
-            f"environment variable {self.api_key_env} is not set; export the API key in it "
-            f"(or name another variable with --api-key-env)",
-            field="--api-key-env",
-        )
+    @property
+    def base_url(self) -> str:
+        return self.client.base_url
 
     def __repr__(self) -> str:  # never shows the key
         return f"OpenAIGenerator(model={self.model!r}, base_url={self.base_url!r})"
@@ -152,10 +114,10 @@ class OpenAIGenerator:
         return {
             "model": self.model,
             "base_url": self.base_url,
-            "api_key_env": self.api_key_env,
+            "api_key_env": self.client.api_key_env,
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
-            "max_retries": self.max_retries,
+            "max_retries": self.client.max_retries,
             "parse_retries": self.parse_retries,
             "on_unparseable": self.on_unparseable,
             "chat_template": self.chat_template,
@@ -177,17 +139,9 @@ class OpenAIGenerator:
         *,
         progress: ProgressCallback | None = None,
     ) -> list[Record]:
-        """Synchronous wrapper around :meth:`agenerate`.
-
-        Runs its own event loop; from inside a running loop it runs that loop in a worker thread.
-        """
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(self.agenerate(originals, request, progress=progress))
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            future = pool.submit(asyncio.run, self.agenerate(originals, request, progress=progress))
-            return future.result()
+        """Synchronous wrapper around :meth:`agenerate`; also works inside a running event loop
+        (Jupyter), where it runs in a worker thread."""
+        return run_to_completion(self.agenerate(originals, request, progress=progress))
 
     async def agenerate(
         self,
@@ -219,18 +173,11 @@ class OpenAIGenerator:
 
         failures: list[str] = []
         if pending:
-            self._check_local_server()
-            import httpx
-
-            semaphore = asyncio.Semaphore(self.concurrency)
-            limits = httpx.Limits(max_connections=self.concurrency,
-                                  max_keepalive_connections=self.concurrency)
-            async with httpx.AsyncClient(timeout=httpx.Timeout(self.timeout), limits=limits) as client:
+            async with self.client.connect() as session:
 
                 async def run_one(plan: PlannedOutput, content: dict[str, Any], key: str) -> None:
                     nonlocal done
-                    async with semaphore:
-                        entry = await self._ask(client, plan, content)
+                    entry = await self._ask(session, plan, content)
                     cache.put(key, entry)
                     replies[plan.index] = entry["content"]
                     done += 1
@@ -241,14 +188,14 @@ class OpenAIGenerator:
                     *(run_one(*item) for item in pending), return_exceptions=True
                 )
             for outcome in outcomes:
-                if isinstance(outcome, _RequestFailed):
+                if isinstance(outcome, RequestFailed):
                     failures.append(str(outcome))
                 elif isinstance(outcome, BaseException):
                     raise outcome  # a bug, not a server problem: keep the traceback
         if failures:
             raise BiasInheritError(
                 f"{len(failures)} of {len(plans)} requests to {self.base_url} failed "
-                f"(up to {self.max_retries + 1} attempts each; last error: {failures[-1]}); "
+                f"(up to {self.client.max_retries + 1} attempts each; last error: {failures[-1]}); "
                 f"{len(plans) - len(failures)} replies are cached in {cache.root}, rerun to send "
                 f"only the failed ones"
             )
@@ -265,17 +212,23 @@ class OpenAIGenerator:
         return [record_from_reply(plan, replies[plan.index] or "", generation=generation, taxonomy=taxonomy)
                 for plan in plans]
 
-    async def _ask(self, client: Any, plan: PlannedOutput, content: dict[str, Any]) -> dict[str, Any]:
-        """One planned output's final reply: asked again at once (seed + 1, + 2, ...) while it
-        does not parse, at most ``parse_retries`` times; the last reply is kept either way."""
+    async def _ask(self, session: OpenAISession, plan: PlannedOutput, content: dict[str, Any]) -> dict[str, Any]:
+        """One planned output's final reply, as its cache entry: asked again at once (seed + 1,
+        + 2, ...) while it does not parse, at most ``parse_retries`` times; the last reply is kept
+        either way. The entry's ``request`` is the planned request (its first seed), whatever
+        attempt answered."""
         entry: dict[str, Any] = {}
         for attempt in range(self.parse_retries + 1):
-            body = dict(content)
-            body["seed"] = content["seed"] + attempt
-            entry = await self._send_with_retries(client, body, plan.index)
-            entry["request"] = content
-            entry["parse_attempts"] = attempt + 1
-            if reply_parses(plan, entry["content"]):
+            completion = await session.send({**content, "seed": content["seed"] + attempt}, index=plan.index)
+            entry = {
+                "content": completion.text,
+                "finish_reason": completion.finish_reason,
+                "served_by": completion.served_by,
+                "usage": completion.usage,
+                "request": content,
+                "parse_attempts": attempt + 1,
+            }
+            if reply_parses(plan, completion.text):
                 return entry
             log.debug("request %d: reply did not parse (attempt %d of %d)", plan.index, attempt + 1,
                       self.parse_retries + 1)
@@ -285,13 +238,11 @@ class OpenAIGenerator:
 
     def request_content(self, plan: PlannedOutput) -> dict[str, Any]:
         """The request body for one planned output (also what the cache key is made of)."""
-        body: dict[str, Any] = {"model": self.model}
         if self.uses_chat:
-            body["messages"] = chat_messages(plan)
-        else:
-            body["prompt"] = plan.text
-        body.update(temperature=self.temperature, max_tokens=self.max_tokens, seed=plan.seed)
-        return body
+            return self.client.request_body(messages=chat_messages(plan), temperature=self.temperature,
+                                            max_tokens=self.max_tokens, seed=plan.seed)
+        return self.client.request_body(prompt=plan.text, temperature=self.temperature,
+                                        max_tokens=self.max_tokens, seed=plan.seed)
 
     def _cached_reply(self, cache: RequestCache, key: str) -> str | None:
         """The stored final reply to a request (parsed or not: the same request gets the same
@@ -300,90 +251,3 @@ class OpenAIGenerator:
         if entry is None or not isinstance(entry.get("content"), str):
             return None
         return str(entry["content"])
-
-    def _check_local_server(self) -> None:
-        """A server on this machine that refuses the connection is not running: say so at once
-        rather than retrying for minutes (a remote one may be restarting, and is retried)."""
-        import socket
-
-        parts = urlsplit(self.base_url)
-        if parts.hostname not in LOCAL_HOSTS:
-            return
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        try:
-            with socket.create_connection((parts.hostname, port), timeout=min(self.timeout, 10.0)):
-                return
-        except OSError as exc:
-            raise BiasInheritError(f"cannot connect to {self.base_url} ({exc.strerror or exc}): is the server "
-                                   "running on that port?", field="--base-url") from None
-
-    def _headers(self) -> dict[str, str]:
-        headers = {"Content-Type": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        return headers
-
-    def _scrub(self, text: str) -> str:
-        return text.replace(self._api_key, "***") if self._api_key else text
-
-    async def _send_with_retries(self, client: Any, content: dict[str, Any], index: int) -> dict[str, Any]:
-        """POST one request until a usable reply arrives; returns the cache entry."""
-        import httpx
-
-        url = f"{self.base_url}/{'chat/completions' if 'messages' in content else 'completions'}"
-        rng = random.Random()  # jitter only decides *when* to retry, never what is generated
-        for attempt in range(self.max_retries + 1):
-            body = dict(content)
-            retry_after: float | None = None
-            try:
-                response = await client.post(url, json=body, headers=self._headers())
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
-                error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            else:
-                status = response.status_code
-                if status == 429 or status >= 500:
-                    error = f"HTTP {status}"
-                    retry_after = parse_retry_after(response.headers.get("retry-after"))
-                elif status >= 400:
-                    raise _RequestFailed(self._scrub(f"HTTP {status}: {response.text[:200]}"))
-                else:
-                    try:
-                        return self._accept(response, content)
-                    except MalformedReply as exc:
-                        error = f"malformed reply ({exc})"
-            error = self._scrub(error)
-            if attempt == self.max_retries:
-                raise _RequestFailed(error)
-            if retry_after is not None:
-                delay = min(retry_after, MAX_RETRY_AFTER)
-            else:
-                delay = backoff_delay(attempt + 1, base=self.backoff_base, cap=self.backoff_max, rng=rng)
-            log.warning("request %d to %s: %s; retry %d of %d in %.1f s", index, url, error, attempt + 1,
-                        self.max_retries, delay)
-            await asyncio.sleep(delay)
-        raise AssertionError("unreachable")  # the loop returns or raises
-
-    def _accept(self, response: Any, content: dict[str, Any]) -> dict[str, Any]:
-        """The cache entry for a 2xx response, or MalformedReply for a broken body."""
-        try:
-            data = response.json()
-        except ValueError:
-            raise MalformedReply("body is not JSON") from None
-        choices = data.get("choices") if isinstance(data, dict) else None
-        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-            raise MalformedReply("no choices")
-        if "messages" in content:
-            message = choices[0].get("message")
-            text = message.get("content") if isinstance(message, dict) else None
-        else:
-            text = choices[0].get("text")
-        if not isinstance(text, str):
-            raise MalformedReply("no message content" if "messages" in content else "no completion text")
-        return {
-            "content": text,
-            "finish_reason": choices[0].get("finish_reason"),
-            "served_by": data.get("model"),
-            "usage": data.get("usage"),
-            "request": content,
-        }
-

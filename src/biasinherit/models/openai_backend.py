@@ -1,8 +1,12 @@
-"""Generation through an OpenAI-compatible chat endpoint, for the generation tasks.
+"""Generation through an OpenAI-compatible server, for the generation tasks.
 
-It reuses the ``openai`` generator's HTTP client (API key from an environment variable, retries
-with backoff honouring ``Retry-After``, bounded concurrency). Such endpoints give no
-log-probabilities of arbitrary continuations, so log-likelihood tasks fail with a clear error.
+The HTTP side (API key from an environment variable, the local-server check, retries with
+backoff honouring ``Retry-After``, bounded concurrency) is :class:`biasinherit.clients.OpenAIClient`,
+the one the ``openai`` generator uses too. Such endpoints give no log-probabilities of arbitrary
+continuations, so log-likelihood tasks fail with a clear error.
+
+Replies are not cached: an evaluation asks each prompt once per run, and a cache keyed on the
+model's name would keep serving old answers after the server's model changed under that name.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+from biasinherit.clients.event_loop import run_to_completion
+from biasinherit.clients.openai import OpenAIClient, RequestFailed
 from biasinherit.errors import BiasInheritError
 from biasinherit.models.scoring import ProgressCallback
 
@@ -25,19 +31,19 @@ LOGLIKELIHOOD_UNSUPPORTED = (
 
 class OpenAIBackend:
     """Generation only. With ``chat`` a prompt is sent as a user message to ``/chat/completions``
-    (the server applies the model's chat template); without, as raw text to ``/completions``."""
+    (the server applies the model's chat template); without, as raw text to ``/completions``.
+
+    A local server that is not running is said on first use (each :meth:`generate`), not when
+    the backend is built.
+    """
 
     supports_loglikelihood = False
     has_chat_template = True  # the server's business: 'auto' sends chat messages
 
     def __init__(self, model: str, *, base_url: str | None = None,
                  api_key_env: str = "OPENAI_API_KEY", concurrency: int = 8) -> None:
-        from biasinherit.generators.openai import OpenAIGenerator
-
         self.name = f"openai:{model}"
-        self.client = OpenAIGenerator(model=model, base_url=base_url, api_key_env=api_key_env,
-                                      concurrency=concurrency, on_unparseable="raw")
-        self._checked = False
+        self.client = OpenAIClient(model, base_url=base_url, api_key_env=api_key_env, concurrency=concurrency)
 
     def loglikelihood(self, pairs: Sequence[tuple[str, str]], *, harness_framing: bool = False,
                       progress: ProgressCallback | None = None, task: str = "?") -> list[float]:
@@ -46,45 +52,28 @@ class OpenAIBackend:
     def generate(self, prompts: Sequence[str], *, max_new_tokens: int = 64,
                  stop: Sequence[str] = (), temperature: float = 0.0, seed: int = 0,
                  progress: ProgressCallback | None = None, chat: bool = False) -> list[str]:
-        if not self._checked:  # a local server that is not running: said at once, not retried
-            self.client._check_local_server()
-            self._checked = True
-        return asyncio.run(self._generate(list(prompts), max_new_tokens, list(stop), temperature,
-                                          seed, progress, chat))
+        """One completion per prompt (prompt ``i`` asks with seed ``seed + i``), cut at the first
+        stop sequence; works inside a running event loop (Jupyter) too."""
+        return run_to_completion(self._generate(list(prompts), max_new_tokens, list(stop), temperature,
+                                                seed, progress, chat))
 
     async def _generate(self, prompts: list[str], max_new_tokens: int, stop: list[str],
                         temperature: float, seed: int,
                         progress: ProgressCallback | None, chat: bool) -> list[str]:
-        import httpx
-
-        from biasinherit.generators.openai import _RequestFailed
-
         out = [""] * len(prompts)
         done = 0
-        semaphore = asyncio.Semaphore(self.client.concurrency)
-        async with httpx.AsyncClient(timeout=httpx.Timeout(self.client.timeout)) as http:
+        async with self.client.connect() as session:
 
             async def one(i: int) -> None:
                 nonlocal done
-                content: dict[str, Any] = {"model": self.client.model}
-                if chat:
-                    content["messages"] = [{"role": "user", "content": prompts[i]}]
-                else:
-                    content["prompt"] = prompts[i]
-                content.update({
-                    "temperature": temperature,
-                    "max_tokens": max_new_tokens,
-                    "seed": seed + i,
-                })
-                if stop:
-                    content["stop"] = stop[:4]  # the API takes at most four
-                async with semaphore:
-                    try:
-                        entry = await self.client._send_with_retries(http, content, i)
-                    except _RequestFailed as exc:
-                        raise BiasInheritError(f"request {i} failed: {exc}",
-                                               path=self.client.base_url) from None
-                text = str(entry["content"])
+                messages = [{"role": "user", "content": prompts[i]}] if chat else None
+                body = self.client.request_body(messages=messages, prompt=None if chat else prompts[i],
+                                                temperature=temperature, max_tokens=max_new_tokens,
+                                                seed=seed + i, stop=stop)
+                try:
+                    text = (await session.send(body, index=i)).text
+                except RequestFailed as exc:
+                    raise BiasInheritError(f"request {i} failed: {exc}", path=self.client.base_url) from None
                 cuts = [text.find(s) for s in stop if s in text]
                 out[i] = text[: min(cuts)] if cuts else text
                 done += 1

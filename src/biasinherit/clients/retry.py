@@ -1,4 +1,4 @@
-"""Retry timing for remote generators: exponential backoff with full jitter, and ``Retry-After``.
+"""Retry timing for remote requests: exponential backoff with full jitter, and ``Retry-After``.
 
 Both are pure functions of their inputs (the random source is passed in), so they are tested
 directly. Full jitter (a uniform draw in ``[0, min(cap, base * 2**attempt)]``) spreads the
