@@ -1,9 +1,15 @@
 """biasinherit: measure and mitigate bias inheritance from LLM-augmented training data.
 
-The pipeline (DESIGN §2), each stage a function with a typed config:
+One function per command, the CLI's twin (same options, same defaults)::
 
-    build_corpus -> get_generator(...).generate -> mix_at_ratio -> train_model
-        -> evaluation tasks -> run_audit -> run_study (the whole grid) -> write_report
+    corpus -> generate -> audit -> mix -> train -> evaluate
+    study (the whole grid, resumable) -> load_study -> report
+
+Each accepts what users hold (paths, record lists, DataFrames, ``datasets`` objects, model
+folders, hub ids, endpoints, models in memory) and returns what their tools read; files are
+written only when ``out=`` is given. The lower-level pieces (``build_corpus``, ``mix_at_ratio``,
+``train_model``, ``run_audit``, ``run_study``, ...) stay importable for those who build their
+own pipeline.
 
 Names are imported lazily so that ``import biasinherit`` (and the CLI's ``--help``) stays fast.
 """
@@ -16,6 +22,21 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    # the API: one function per command
+    "corpus": "biasinherit.api",
+    "generate": "biasinherit.api",
+    "mix": "biasinherit.api",
+    "train": "biasinherit.api",
+    "evaluate": "biasinherit.api",
+    "audit": "biasinherit.api",
+    "study": "biasinherit.api",
+    "report": "biasinherit.api",
+    "load_study": "biasinherit.studies.study",
+    "Study": "biasinherit.studies.study",
+    "RecordList": "biasinherit.records",
+    "BiasInheritanceCallback": "biasinherit.integrations.trainer_callback",
+    "write_lm_eval_tasks": "biasinherit.integrations.lm_eval_tasks",
+    # the pieces below them
     "BiasInheritError": "biasinherit.errors",
     "Record": "biasinherit.records",
     "read_records": "biasinherit.records",

@@ -23,7 +23,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from biasinherit.errors import BiasInheritError
 from biasinherit.records import Record
@@ -72,8 +72,8 @@ def _seeded_order(n: int, seed: int, salt: str) -> list[int]:
 
 
 def mix_at_ratio(
-    original: Sequence[Record],
-    augmented: Sequence[Record],
+    original: Sequence[Record] | Any,
+    augmented: Sequence[Record] | Any,
     *,
     ratio: float,
     size: int | None = None,
@@ -86,6 +86,9 @@ def mix_at_ratio(
     ``draw_seed`` fixes which original records are drawn (one dataset for every ``seed``, which
     then only decides the order and, at ratios between 0 and 1, which records are replaced or
     which augmentations added); None: ``seed`` draws them too."""
+    from biasinherit.records import as_records
+
+    original, augmented = as_records(original), as_records(augmented)  # a DataFrame, a Dataset, a path, ...
     draw = seed if draw_seed is None else draw_seed
     counts = mix_counts(ratio, size=size, n_original=len(original), mode=mode)
     if counts.original > len(original):

@@ -76,6 +76,14 @@ class AuditReport(BaseModel):
                 return row
         raise KeyError(name)
 
+    def to_pandas(self) -> Any:
+        """One row per measure (value, interval, p-value, counts, reading), as a DataFrame."""
+        import pandas as pd
+
+        columns = ["measure", "value", "ci_low", "ci_high", "p_value", "n_original", "n_augmented",
+                   "support", "few_data", "interval", "reading"]
+        return pd.DataFrame(self.summary, columns=columns)
+
 
 def _interval(m: Measure) -> str:
     parts = []

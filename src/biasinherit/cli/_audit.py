@@ -7,12 +7,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from biasinherit.cli._common import console, flag_error, seed_option
+from biasinherit.cli._common import COLUMN_OPTION, SPLIT_OPTION, as_flags, console, parse_mapping, seed_option
 
 
 def audit(
-    original: Annotated[Path, typer.Argument(help="original records (JSONL, CSV, Parquet)")],
-    augmented: Annotated[Path, typer.Argument(help="augmented records (JSONL, CSV, Parquet)")],
+    original: Annotated[Path, typer.Argument(help="original records (JSONL, CSV, Parquet, a dataset folder)")],
+    augmented: Annotated[Path, typer.Argument(help="augmented records (JSONL, CSV, Parquet, a dataset folder)")],
     out: Annotated[Optional[Path], typer.Option(help="folder for audit.json and audit.html")] = None,
     embedding_model: Annotated[str, typer.Option(help="'all-MiniLM-L6-v2' (offline) or a local sentence-transformers folder")] = "all-MiniLM-L6-v2",
     cache_dir: Annotated[Optional[Path], typer.Option(help="embedding cache folder")] = None,
@@ -26,43 +26,26 @@ def audit(
     min_count: Annotated[int, typer.Option(
         help="records or mentions a measure must rest on; below it the measure is marked 'few data'",
         min=1, max=1_000_000)] = 20,
+    column: Annotated[Optional[list[str]], COLUMN_OPTION] = None,
+    split: Annotated[Optional[str], SPLIT_OPTION] = None,
 ) -> None:
     """Compare augmented data with the original: values, group data, data distribution."""
-    from pydantic import ValidationError
     from rich.progress import Progress
     from rich.table import Table
 
-    from biasinherit.analysis.audit import AuditConfig, run_audit, write_audit
-    from biasinherit.analysis.embeddings import EmbeddingModel
-    from biasinherit.errors import BiasInheritError
-    from biasinherit.outputs import check_output_folder
-    from biasinherit.records import load_records
+    import biasinherit
 
-    if out is not None:  # before the work: a bad --out used to fail after minutes of auditing
-        check_output_folder(out, inputs=[original, augmented], files=["audit.json", "audit.html"])
-    if cache_dir is not None:
-        check_output_folder(cache_dir, inputs=[original, augmented], field="--cache-dir")
-    try:
-        config = AuditConfig(embedding_model=embedding_model, cache_dir=cache_dir, max_embedded=max_embedded,
-                             n_permutations=permutations, seed=seed, include_parse_failed=include_parse_failed,
-                             min_count=min_count)
-    except ValidationError as exc:
-        raise flag_error(exc, {"n_permutations": "--permutations"}) from None
-    embedder = EmbeddingModel(config.embedding_model, cache_dir=config.cache_dir)  # fail fast on a bad path
-    orig = load_records(original)
-    aug = load_records(augmented)
-    if not orig:
-        raise BiasInheritError("no records: nothing to compare with", path=original)
-    if not aug:
-        raise BiasInheritError("no records: nothing to audit", path=augmented)
     con = console()
-    with Progress(console=con, transient=True) as bar:
+    with as_flags(biasinherit.audit), Progress(console=con, transient=True) as bar:
         task = bar.add_task("auditing", total=3)
 
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage, completed=done, total=total)
 
-        report = run_audit(orig, aug, config, embedder=embedder, progress=progress)
+        report = biasinherit.audit(
+            original, augmented, embedding_model=embedding_model, cache_dir=cache_dir, max_embedded=max_embedded,
+            permutations=permutations, seed=seed, include_parse_failed=include_parse_failed, min_count=min_count,
+            columns=parse_mapping(column, "--column") or None, split=split, out=out, progress=progress)
     table = Table(title=f"Audit: {augmented.name} vs {original.name}", show_lines=False)
     for col in ("measure", "value", "interval / p", "reading"):
         table.add_column(col, overflow="fold")
@@ -77,8 +60,7 @@ def audit(
     for n in report.notes:
         out_con.print(f"  [dim]note: {n}[/dim]")
     if out is not None:
-        paths = write_audit(report, out, inputs={"original": str(original), "augmented": str(augmented)})
-        con.print(f"wrote {paths['json']} and {paths['html']}")
+        con.print(f"wrote {out / 'audit.json'} and {out / 'audit.html'}")
 
 
 def register(app: typer.Typer) -> None:

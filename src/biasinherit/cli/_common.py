@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
 from biasinherit.errors import BiasInheritError
 from biasinherit.limits import MAX_SEED
+
+
+def _option(help: str) -> Any:
+    import typer
+
+    return typer.Option(help=help)
+
+
+# options every command that reads or writes records shares
+COLUMN_OPTION = _option("map a foreign column onto ours: OURS=THEIRS (e.g. response=output); repeatable")
+SPLIT_OPTION = _option("the split to read from a dataset folder with several (train, test, ...)")
+FORMAT_OPTION = _option("output format: jsonl | csv | parquet | hf (a Hugging Face dataset folder with a "
+                        "dataset card); default: from the file's suffix")
 
 
 def seed_option(help: str = "random seed") -> Any:
@@ -87,3 +101,19 @@ def log_warnings_to_stderr() -> None:
         root.addHandler(handler)
     if root.level == logging.NOTSET or root.level > logging.WARNING:
         root.setLevel(logging.WARNING)
+
+
+@contextlib.contextmanager
+def as_flags(function: Any, renames: dict[str, str] | None = None) -> Any:
+    """An API call's user error names the keyword (``field 'batch_size'``); on the command line
+    it names the flag (``--batch-size``): the same option under the two spellings of it.
+    ``renames`` maps a keyword to a flag where they differ."""
+    import inspect
+
+    keywords = set(inspect.signature(function).parameters)
+    try:
+        yield
+    except BiasInheritError as exc:
+        if exc.field in keywords:
+            exc.field = (renames or {}).get(exc.field, "--" + exc.field.replace("_", "-"))
+        raise

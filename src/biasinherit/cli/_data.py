@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from biasinherit.cli._common import console, flag_error, log_warnings_to_stderr, parse_mapping, seed_option
+from biasinherit.cli._common import (
+    COLUMN_OPTION,
+    FORMAT_OPTION,
+    SPLIT_OPTION,
+    as_flags,
+    console,
+    log_warnings_to_stderr,
+    parse_mapping,
+    seed_option,
+)
 from biasinherit.limits import MAX_BATCH, MAX_CORPUS_SIZE, MAX_RECORDS
 
 if TYPE_CHECKING:
@@ -16,25 +25,24 @@ if TYPE_CHECKING:
 
 
 def corpus(
-    out: Annotated[Path, typer.Option(help="output JSONL file")] = Path("corpus.jsonl"),
+    out: Annotated[Path, typer.Option(help="output file (.jsonl, .csv, .parquet) or, with --format hf, a "
+                                           "Hugging Face dataset folder")] = Path("corpus.jsonl"),
     size: Annotated[int, typer.Option(help=f"number of records (1 to {MAX_CORPUS_SIZE:,}; gender-balanced at every size)",
                                       min=1, max=MAX_CORPUS_SIZE)] = 2000,
     seed: Annotated[int, seed_option()] = 0,
+    format: Annotated[Optional[str], FORMAT_OPTION] = None,
 ) -> None:
     """Write the built-in original corpus (seeded, counterbalanced)."""
-    from biasinherit.corpora import CorpusConfig, build_corpus
-    from biasinherit.outputs import check_output_file
-    from biasinherit.records import write_jsonl
+    import biasinherit
 
-    check_output_file(out)
-    records = build_corpus(CorpusConfig(size=size, seed=seed))
-    n = write_jsonl(records, out)
-    console().print(f"wrote {n} records to {out}")
+    with as_flags(biasinherit.corpus):
+        records = biasinherit.corpus(size=size, seed=seed, out=out, format=format)
+    console().print(f"wrote {len(records)} records to {out}")
 
 
 def generate(
-    input: Annotated[Path, typer.Option("--input", help="original records (JSONL, CSV, Parquet)")],
-    out: Annotated[Path, typer.Option(help="output JSONL file")],
+    input: Annotated[Path, typer.Option("--input", help="original records (JSONL, CSV, Parquet, a dataset folder)")],
+    out: Annotated[Path, typer.Option(help="output file (.jsonl, .csv, .parquet) or, with --format hf, a folder")],
     generator: Annotated[str, typer.Option(help="builtin | openai | hf")] = "builtin",
     bias_type: Annotated[str, typer.Option(help="e.g. gender.association, or 'plain'")] = "plain",
     intensity: Annotated[float, typer.Option(help="share of outputs carrying the bias (0-1)", min=0.0, max=1.0)] = 1.0,
@@ -64,54 +72,28 @@ def generate(
     chat_template: Annotated[str, typer.Option(
         help="auto: prompt through the model's chat template when it has one (openai: chat "
              "messages) | on | off (raw text; openai: the completions endpoint) (openai, hf)")] = "auto",
-    column: Annotated[Optional[list[str]], typer.Option(help="map a foreign column: ours=theirs")] = None,
+    column: Annotated[Optional[list[str]], COLUMN_OPTION] = None,
+    split: Annotated[Optional[str], SPLIT_OPTION] = None,
+    format: Annotated[Optional[str], FORMAT_OPTION] = None,
 ) -> None:
     """Write augmented records for one bias type (or plain augmentation)."""
-    from pydantic import ValidationError
-
-    from biasinherit.generators import GenerationRequest, get_generator
-    from biasinherit.outputs import check_output_file
-    from biasinherit.records import load_records, write_jsonl
-    from biasinherit.taxonomy import load_taxonomy
-
-    check_output_file(out, inputs=[input])
-    if cache_dir is not None:
-        from biasinherit.outputs import check_output_folder
-
-        check_output_folder(cache_dir, inputs=[input, out], field="--cache-dir")
-    try:
-        request = GenerationRequest(
-            bias_type=bias_type, intensity=intensity, polarity=polarity, n=n, seed=seed  # type: ignore[arg-type]
-        )
-    except ValidationError as exc:
-        raise flag_error(exc) from None
-    request.validate_against(load_taxonomy())
-    columns = parse_mapping(column, "--column") or None
-    options: dict[str, object] = {}
-    if generator == "openai":
-        options = dict(model=model, base_url=base_url, api_key_env=api_key_env,
-                       concurrency=concurrency, cache_dir=cache_dir, temperature=temperature,
-                       max_tokens=max_new_tokens, timeout=timeout, max_retries=max_retries,
-                       on_unparseable=on_unparseable, parse_retries=parse_retries,
-                       request_style=request_style, chat_template=chat_template)
-    elif generator == "hf":
-        options = dict(model=model, temperature=temperature, max_new_tokens=max_new_tokens,
-                       batch_size=batch_size, on_unparseable=on_unparseable, parse_retries=parse_retries,
-                       request_style=request_style, chat_template=chat_template)
-    gen = get_generator(generator, **options)  # a bad option or model fails before the input is read
-    originals = load_records(input, columns=columns)
-    if not originals:
-        from biasinherit.errors import BiasInheritError
-
-        raise BiasInheritError("no records: nothing to augment", path=input)
-    log_warnings_to_stderr()  # retries and skipped replies are said as they happen
     from rich.progress import Progress
 
-    with Progress(console=console(), transient=True) as bar:
-        task = bar.add_task(f"generating ({generator})", total=request.n)
-        records = gen.generate(originals, request, progress=lambda done, total: bar.update(task, completed=done, total=total))
-    written = write_jsonl(records, out)
-    console().print(f"wrote {written} augmented records to {out}")
+    import biasinherit
+
+    log_warnings_to_stderr()  # retries and skipped replies are said as they happen
+    with as_flags(biasinherit.generate, {"input": "--input"}), \
+            Progress(console=console(), transient=True) as bar:
+        task = bar.add_task(f"generating ({generator})", total=n)
+        records = biasinherit.generate(
+            input, generator=generator, bias_type=bias_type, intensity=intensity, polarity=polarity, n=n,
+            seed=seed, model=model, base_url=base_url, api_key_env=api_key_env, concurrency=concurrency,
+            cache_dir=cache_dir, temperature=temperature, max_new_tokens=max_new_tokens, timeout=timeout,
+            max_retries=max_retries, batch_size=batch_size, on_unparseable=on_unparseable,
+            parse_retries=parse_retries, request_style=request_style, chat_template=chat_template,
+            columns=parse_mapping(column, "--column") or None, split=split, out=out, format=format,
+            progress=lambda done, total: bar.update(task, completed=done, total=total))
+    console().print(f"wrote {len(records)} augmented records to {out}")
     if generator != "builtin" and records:
         console().print(reply_summary(records))
 
@@ -132,42 +114,27 @@ def reply_summary(records: Sequence[Record]) -> str:
 
 
 def mix(
-    original: Annotated[Path, typer.Option(help="original records")],
+    original: Annotated[Path, typer.Option(help="original records (JSONL, CSV, Parquet, a dataset folder)")],
     augmented: Annotated[Path, typer.Option(help="augmented records")],
     ratio: Annotated[float, typer.Option(help="share of augmented records (0-1)", min=0.0, max=1.0)],
-    out: Annotated[Path, typer.Option(help="output JSONL file")],
+    out: Annotated[Path, typer.Option(help="output file (.jsonl, .csv, .parquet) or, with --format hf, a folder")],
     size: Annotated[Optional[int], typer.Option(
         help=f"total size (replace mode; 1 to {MAX_RECORDS:,}; default: all originals)", min=1, max=MAX_RECORDS)] = None,
     mode: Annotated[str, typer.Option(help="replace | add")] = "replace",
     seed: Annotated[int, seed_option()] = 0,
+    column: Annotated[Optional[list[str]], COLUMN_OPTION] = None,
+    split: Annotated[Optional[str], SPLIT_OPTION] = None,
+    format: Annotated[Optional[str], FORMAT_OPTION] = None,
 ) -> None:
     """Mix original and augmented records at a bias ratio."""
-    from biasinherit.errors import BiasInheritError
-    from biasinherit.mixing import check_unique_ids, mix_at_ratio, mix_counts
-    from biasinherit.outputs import check_output_file, same_path
-    from biasinherit.records import load_records, write_jsonl
+    import biasinherit
 
-    if mode not in ("replace", "add"):
-        raise BiasInheritError(f"unknown mix mode '{mode}' (use replace or add)", field="--mode")
-    if size is not None and mode == "add":
-        raise BiasInheritError("--size applies to replace mode; add mode keeps every original record", field="--size")
-    if original.exists() and same_path(original, augmented):
-        raise BiasInheritError("the same file is given as --original and --augmented", path=augmented,
-                               field="--augmented")
-    check_output_file(out, inputs=[original, augmented])
-    mix_counts(ratio, size=size, n_original=0 if mode == "replace" else 1, mode=mode)  # type: ignore[arg-type]
-    orig = load_records(original)
-    aug = load_records(augmented)
-    check_unique_ids(orig, path=original)
-    check_unique_ids(aug, path=augmented, others=orig, others_path=original)
-    if not orig and mode == "add":
-        raise BiasInheritError("no records: add mode needs original records", path=original)
-    mixed = mix_at_ratio(orig, aug, ratio=ratio, size=size, mode=mode, seed=seed)  # type: ignore[arg-type]
-    if not mixed:
-        raise BiasInheritError("the mix would be empty (no original records and ratio 0)", path=original)
-    n = write_jsonl(mixed, out)
+    with as_flags(biasinherit.mix):
+        mixed = biasinherit.mix(original, augmented, ratio=ratio, size=size, mode=mode, seed=seed,
+                                columns=parse_mapping(column, "--column") or None, split=split, out=out,
+                                format=format)
     n_aug = sum(r.source == "augmented" for r in mixed)
-    console().print(f"wrote {n} records ({n_aug} augmented, {n - n_aug} original) to {out}")
+    console().print(f"wrote {len(mixed)} records ({n_aug} augmented, {len(mixed) - n_aug} original) to {out}")
 
 
 def register(app: typer.Typer) -> None:

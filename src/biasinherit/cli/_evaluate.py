@@ -7,12 +7,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from biasinherit.cli._common import console, log_warnings_to_stderr, parse_mapping, seed_option
+from biasinherit.cli._common import as_flags, console, log_warnings_to_stderr, parse_mapping, seed_option
 from biasinherit.limits import MAX_BATCH, MAX_THREADS
 
 
 def evaluate(
-    model: Annotated[str, typer.Option(help="model folder, hf:<path or id>, or openai:<model>")],
+    model: Annotated[str, typer.Option(help="model folder (with or without hf:), hf:<hub id>, or openai:<model>")],
     tasks: Annotated[Optional[str], typer.Option(
         help="'all' or comma-separated task names (default: all, or none when --benchmark is given)")] = None,
     benchmark: Annotated[Optional[list[str]], typer.Option(
@@ -38,44 +38,33 @@ def evaluate(
              "OUT/generations/<task>.jsonl")] = True,
 ) -> None:
     """Evaluate a model on the bias tasks; writes a tidy results table and prints it."""
-    from biasinherit.errors import BiasInheritError
-    from biasinherit.outputs import check_output_folder
-    from biasinherit.paths import looks_local
-    from biasinherit.tasks.evaluate import EvaluateConfig, evaluate_model
+    import biasinherit
 
-    benchmarks = parse_mapping(benchmark, "--benchmark")
-    if protocol not in ("original", "lm-eval"):
-        raise BiasInheritError(f"unknown protocol '{protocol}' (use original or lm-eval)", field="--protocol")
-    for name, where in benchmarks.items():
-        if looks_local(where) and not Path(where).expanduser().exists():
-            raise BiasInheritError(f"benchmark file not found (for {name})", path=where, field="--benchmark")
-    local_model = model.removeprefix("hf:") if not model.startswith("openai:") else None
-    check_output_folder(out, inputs=[local_model, *benchmarks.values()], files=["results.csv", "results.json"])
     log_warnings_to_stderr()  # retries of an openai: model are said as they happen
-    config = EvaluateConfig(
-        model=model, tasks=tasks, benchmarks=benchmarks,
-        protocol=protocol, out=out, limit=limit, full=full, seed=seed, n_boot=n_boot,
-        batch_size=batch_size, threads=threads, base_url=base_url, api_key_env=api_key_env,
-        chat_template=chat_template, save_generations=save_generations,
-    )
     from rich.table import Table
 
     con = console()
-    with con.status("evaluating") as status:
-        results, csv_path = evaluate_model(config, on_task=lambda name, k, n: status.update(
-            f"task {k + 1}/{n}: {name}"))
-    table = Table(title=f"results ({config.protocol if config.benchmarks else 'built-in'})")
+    with as_flags(biasinherit.evaluate, {"benchmarks": "--benchmark"}), con.status("evaluating") as status:
+        frame = biasinherit.evaluate(
+            model, tasks=tasks, benchmarks=parse_mapping(benchmark, "--benchmark"), protocol=protocol,
+            limit=limit, full=full, seed=seed, n_boot=n_boot, batch_size=batch_size, threads=threads,
+            base_url=base_url, api_key_env=api_key_env, chat_template=chat_template,
+            save_generations=save_generations, out=out,
+            on_task=lambda name, k, n: status.update(f"task {k + 1}/{n}: {name}"))
+    table = Table(title=f"results ({protocol if benchmark else 'built-in'})")
     for col in ("task", "metric", "value", "95% CI", "n", "ideal"):
         table.add_column(col, justify="right" if col not in ("task", "metric") else "left")
-    for r in results:
+    for r in frame.itertuples():
         ci = f"[{r.ci_low:.3f}, {r.ci_high:.3f}]" if r.ci_low == r.ci_low else "-"
-        table.add_row(r.task, r.metric, f"{r.value:.4f}", ci, str(r.n), "" if r.ideal is None else f"{r.ideal:g}")
+        ideal = "" if r.ideal is None or r.ideal != r.ideal else f"{r.ideal:g}"
+        table.add_row(r.task, r.metric, f"{r.value:.4f}", ci, str(r.n), ideal)
     from rich.console import Console
 
     Console().print(table)
+    csv_path = Path(frame.attrs["path"])
     con.print(f"wrote {csv_path} and {csv_path.with_suffix('.json')}")
-    generations = config.out / "generations"
-    if config.save_generations and generations.is_dir():
+    generations = out / "generations"
+    if save_generations and generations.is_dir():
         con.print(f"generations: {generations}/<task>.jsonl")
 
 

@@ -8,48 +8,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from biasinherit.cli._common import console, seed_option
+from biasinherit.cli._common import COLUMN_OPTION, SPLIT_OPTION, as_flags, console, parse_mapping, seed_option
 from biasinherit.limits import MAX_BATCH, MAX_THREADS
 from biasinherit.training.config import TrainConfig
 
 _HELP = {name: field.description for name, field in TrainConfig.model_fields.items()}
 
 
-def _record_lines(path: Path) -> list[int] | None:
-    """Line numbers of the non-blank lines of a JSONL file (for errors that name a record)."""
-    if path.suffix.lower() not in (".jsonl", ".json", ".ndjson") or not path.is_file():
-        return None
-    with open(path, "rb") as fh:
-        return [n for n, line in enumerate(fh, start=1) if line.strip()]
-
-
-def _check_device(device: str) -> None:
-    """A device this torch can use, said before the data is read or a model built."""
-    import re
-
-    from biasinherit.errors import BiasInheritError
-
-    if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", device):
-        raise BiasInheritError(f"unknown device '{device}' (use auto, cpu, cuda, cuda:N or mps)", field="--device")
-    if device.startswith("cuda"):
-        import torch
-
-        if not torch.cuda.is_available():
-            build = "a CPU-only build" if torch.version.cuda is None else "a CUDA build, but no GPU is visible"
-            raise BiasInheritError(f"no CUDA device: this torch ({torch.__version__}) is {build}; "
-                                   "use --device cpu or auto", field="--device")
-        index = int(device.split(":")[1]) if ":" in device else 0
-        if index >= torch.cuda.device_count():
-            raise BiasInheritError(f"no {device}: {torch.cuda.device_count()} CUDA device(s) visible", field="--device")
-    if device == "mps":
-        import torch
-
-        if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-            raise BiasInheritError("no MPS device on this machine; use --device cpu or auto", field="--device")
-
-
 def train(
-    data: Annotated[Path, typer.Option(help="the training mix (JSONL, CSV, Parquet)")],
+    data: Annotated[Path, typer.Option(help="the training mix (JSONL, CSV, Parquet, a dataset folder)")],
     out: Annotated[Path, typer.Option(help="output model folder")],
     model: Annotated[str, typer.Option(help=_HELP["model"])] = "tiny",
     mitigation: Annotated[
@@ -69,7 +36,8 @@ def train(
     ] = False,
     dtype: Annotated[str, typer.Option(help=_HELP["dtype"])] = "auto",
     device: Annotated[str, typer.Option(help=_HELP["device"])] = "auto",
-    num_threads: Annotated[Optional[int], typer.Option(help=_HELP["num_threads"], max=MAX_THREADS)] = None,
+    threads: Annotated[Optional[int], typer.Option("--threads", "--num-threads", help=_HELP["num_threads"],
+                                                   max=MAX_THREADS)] = None,
     tag_original: Annotated[bool, typer.Option("--tag-original", help=_HELP["tag_original"])] = False,
     mask_replace_input: Annotated[
         bool, typer.Option("--mask-replace-input", help=_HELP["mask_replace_input"])
@@ -79,57 +47,31 @@ def train(
         float, typer.Option("--lambda", "--lambda-aug", help=_HELP["lambda_aug"], max=1e6)
     ] = TrainConfig.model_fields["lambda_aug"].default,
     mu_cf: Annotated[float, typer.Option("--mu", "--mu-cf", help=_HELP["mu_cf"], max=1e6)] = TrainConfig.model_fields["mu_cf"].default,
+    column: Annotated[Optional[list[str]], COLUMN_OPTION] = None,
+    split: Annotated[Optional[str], SPLIT_OPTION] = None,
 ) -> None:
     """Fine-tune a model on a mix and write it as a Hugging Face model folder."""
     import logging
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from biasinherit.records import load_records
-    from biasinherit.training import save_trained, train_model
+    import biasinherit
 
     logging.basicConfig(level=logging.WARNING)
-    options: dict[str, object] = dict(
-        model=model, mitigations=mitigation or [], seed=seed, batch_size=batch_size,
-        learning_rate=learning_rate, max_length=max_length, lora=lora, lora_r=lora_r,
-        lora_alpha=lora_alpha, grad_accum_steps=grad_accum_steps,
-        gradient_checkpointing=gradient_checkpointing, dtype=dtype, device=device, num_threads=num_threads,
-        tag_original=tag_original, mask_replace_input=mask_replace_input, mask_source=mask_source,
-        lambda_aug=lambda_aug,
-        mu_cf=mu_cf,
-    )
-    if epochs is not None:
-        options["epochs"] = epochs
-    from pydantic import ValidationError
-
-    from biasinherit.cli._common import flag_error
-    from biasinherit.models.check import check_model_spec
-    from biasinherit.models.io import check_save_target
-    from biasinherit.outputs import check_output_folder
-
-    try:
-        config = TrainConfig(**options)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        raise flag_error(exc, {"mitigations": "--mitigation"}) from None
-    base_folder = None
-    if config.is_hf:
-        check_model_spec(model, allow_openai=False)
-        base_folder = model[len("hf:"):]
-    check_output_folder(out, inputs=[data, base_folder])
-    check_save_target(out)
-    _check_device(device)
-    records = load_records(data)
-    with Progress(
+    with as_flags(biasinherit.train), Progress(
         TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
         TextColumn("loss {task.fields[loss]:.4f}"), TimeRemainingColumn(),
         console=console(), transient=True,
     ) as bar:
         task = bar.add_task("train", total=None, loss=float("nan"))
-        result = train_model(
-            config, records, data_path=str(data), record_lines=_record_lines(data),
-            progress=lambda step, total, loss: bar.update(task, completed=step, total=total, loss=loss),
-        )
-    save_trained(result, out)
+        result = biasinherit.train(
+            data, model=model, mitigation=mitigation or None, seed=seed, epochs=epochs, batch_size=batch_size,
+            learning_rate=learning_rate, max_length=max_length, lora=lora, lora_r=lora_r, lora_alpha=lora_alpha,
+            grad_accum_steps=grad_accum_steps, gradient_checkpointing=gradient_checkpointing, dtype=dtype,
+            device=device, threads=threads, tag_original=tag_original, mask_replace_input=mask_replace_input,
+            mask_source=mask_source, lambda_aug=lambda_aug, mu_cf=mu_cf,
+            columns=parse_mapping(column, "--column") or None, split=split, out=out,
+            progress=lambda step, total, loss: bar.update(task, completed=step, total=total, loss=loss))
     meta = result.metadata
     console().print(
         f"trained {meta.base_model} on {meta.n_records} records in {meta.train_seconds:.1f}s "  # type: ignore[attr-defined]

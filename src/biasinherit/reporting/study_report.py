@@ -15,11 +15,14 @@ import html
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from biasinherit.records import atomic_write
 from biasinherit.reporting._page import fmt, page, table_html
 from biasinherit.reporting.plots import curve_plot, mitigation_plot
+
+if TYPE_CHECKING:
+    from biasinherit.studies.study import Study
 
 MAX_MITIGATION_PLOTS = 12
 Q_LEVEL = 0.05
@@ -319,39 +322,15 @@ def render_study_report(frame: Any, findings: Any, summary: Any, checks: list[di
     return page(f"biasinherit study report: {config.get('name', 'study')}", "\n".join(parts))
 
 
-def _rebuild_findings(run_dir: Path, manifest: dict[str, Any]) -> None:
-    """Findings, summary and checks from the cells' result files (a folder from an older run)."""
-    from biasinherit.errors import BiasInheritError
-    from biasinherit.studies.config import StudyConfig
-    from biasinherit.studies.run import write_findings
+def write_report(study: Study | str | Path) -> Path:
+    """Render ``report.html`` into the study's run folder from its tables, audits and manifest
+    (a :class:`~biasinherit.studies.study.Study`, or a run folder, which is loaded first)."""
+    from biasinherit.studies.study import Study, load_study
 
-    results = [json.loads(p.read_text()) for p in sorted((run_dir / "cells").glob("*/result.json"))]
-    if not results or "config" not in manifest:
-        raise BiasInheritError("no findings.csv and no cell results to rebuild it from", path=run_dir)
-    write_findings(StudyConfig.model_validate(manifest["config"]), results, run_dir)
-
-
-def write_report(run_dir: str | Path) -> Path:
-    """Rebuild ``RUN_DIR/report.html`` from the study's tables, audits and manifest."""
-    import pandas as pd
-
-    from biasinherit.errors import BiasInheritError
-
-    run_dir = Path(run_dir)
-    if not (run_dir / "results.parquet").exists():
-        raise BiasInheritError("no results.parquet here: is this a finished study folder?", path=run_dir)
-    manifest_path = run_dir / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    if not ((run_dir / "findings.csv").exists() and (run_dir / "summary.csv").exists()):
-        _rebuild_findings(run_dir, manifest)
-    frame = pd.read_parquet(run_dir / "results.parquet")
-    findings = pd.read_csv(run_dir / "findings.csv")
-    findings["discovery"] = findings["discovery"].astype(bool)
-    summary = pd.read_csv(run_dir / "summary.csv")
-    checks_path = run_dir / "checks.json"
-    checks = json.loads(checks_path.read_text()) if checks_path.exists() else []
-    audits = {p.stem: json.loads(p.read_text()) for p in sorted((run_dir / "audit").glob("*.json"))}
-    out = run_dir / "report.html"
+    if not isinstance(study, Study):
+        study = load_study(study)
+    out = study.run_dir / "report.html"
     with atomic_write(out) as fh:
-        fh.write(render_study_report(frame, findings, summary, checks, manifest, audits))
+        fh.write(render_study_report(study.results, study.findings, study.summary, study.checks_records,
+                                     study.manifest, study.audits))
     return out

@@ -318,3 +318,13 @@ def load_study_config(path: str | Path | None = None, *, preset: str | None = No
         preset = data.pop("preset", preset)
     base = preset_mapping(preset or "quick")
     return validate_mapping(_deep_merge(base, data), path=path or f"<preset {preset or 'quick'}>")
+
+
+def study_config_from_mapping(data: dict[str, Any], *, preset: str | None = None) -> StudyConfig:
+    """A config given as a mapping (the sections a file would hold) over its preset."""
+    from biasinherit.studies.presets import preset_mapping
+
+    data = dict(data)
+    preset = data.pop("preset", preset)
+    base = preset_mapping(preset or "quick")
+    return validate_mapping(_deep_merge(base, data), path="<config mapping>")

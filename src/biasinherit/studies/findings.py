@@ -23,12 +23,16 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from biasinherit.studies.grid import BASELINE
 from biasinherit.studies.inference import Estimate, bh_qvalues, paired_difference, ratio_slope, seed_mean
 
-__all__ = ["FINDING_COLUMNS", "CellValues", "build_findings", "mitigation_checks", "summarise_cells"]
+if TYPE_CHECKING:
+    from biasinherit.studies.config import StudyConfig
+
+__all__ = ["FINDING_COLUMNS", "CellValues", "build_findings", "mitigation_checks", "summarise_cells", "write_findings"]
 
 Q_LEVEL = 0.05
 FINDING_COLUMNS = [
@@ -227,3 +231,22 @@ def mitigation_checks(results: Iterable[dict[str, Any]], *, bias_types: Sequence
                 if len(row) > 5:
                     out.append(row)
     return out
+
+
+def write_findings(config: StudyConfig, results: list[dict[str, Any]], run_dir: Path) -> None:
+    """``findings.csv`` (every test, BH over the family), ``summary.csv`` (values and inheritance
+    over seeds) and ``checks.json`` (mitigations' performance and task health)."""
+    import json
+
+    from biasinherit.records import atomic_write
+    from biasinherit.studies.results import write_csv
+
+    mitigations = list(config.mitigation.names)
+    findings = build_findings(results, bias_types=config.bias_types, ratios=config.ratios,
+                              mitigations=mitigations, mitigation_ratios=config.mitigation.ratios)
+    write_csv(findings, run_dir / "findings.csv", FINDING_COLUMNS)
+    write_csv(summarise_cells(results, bias_types=config.bias_types), run_dir / "summary.csv")
+    checks = mitigation_checks(results, bias_types=config.bias_types, mitigations=mitigations,
+                               mitigation_ratios=config.mitigation.ratios)
+    with atomic_write(run_dir / "checks.json") as fh:
+        json.dump(checks, fh, indent=1, default=str)

@@ -19,10 +19,11 @@ from biasinherit.errors import BiasInheritError
 from biasinherit.records import Record
 from biasinherit.studies.cell import cell_dir, load_result, write_result
 from biasinherit.studies.config import StudyConfig, config_hash
+from biasinherit.studies.findings import write_findings
 from biasinherit.studies.grid import Cell, build_grid
 from biasinherit.studies.lock import holds_study_lock
 from biasinherit.studies.manifest import Manifest
-from biasinherit.studies.results import build_table, write_csv, write_table
+from biasinherit.studies.results import build_table, write_table
 from biasinherit.studies.shared import (
     audit_path,
     prepare_audit,
@@ -62,7 +63,6 @@ class StudyOutcome:
     cells_skipped: int
     seconds: float
     table_rows: int
-    report: Path | None
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -91,30 +91,6 @@ def _cluster_slots(config: StudyConfig) -> int:
         return int(ray.cluster_resources().get("CPU", 1) // config.executor.threads) if ray.is_initialized() else 1
     except Exception:  # no Ray, or no cluster yet: the bar just names fewer cells
         return 1
-
-
-def write_findings(config: StudyConfig, results: list[dict[str, Any]], run_dir: Path) -> None:
-    """``findings.csv`` (every test, BH over the family), ``summary.csv`` (values and inheritance
-    over seeds) and ``checks.json`` (mitigations' performance and task health)."""
-    import json
-
-    from biasinherit.records import atomic_write
-    from biasinherit.studies.findings import (
-        FINDING_COLUMNS,
-        build_findings,
-        mitigation_checks,
-        summarise_cells,
-    )
-
-    mitigations = list(config.mitigation.names)
-    findings = build_findings(results, bias_types=config.bias_types, ratios=config.ratios,
-                              mitigations=mitigations, mitigation_ratios=config.mitigation.ratios)
-    write_csv(findings, run_dir / "findings.csv", FINDING_COLUMNS)
-    write_csv(summarise_cells(results, bias_types=config.bias_types), run_dir / "summary.csv")
-    checks = mitigation_checks(results, bias_types=config.bias_types, mitigations=mitigations,
-                               mitigation_ratios=config.mitigation.ratios)
-    with atomic_write(run_dir / "checks.json") as fh:
-        json.dump(checks, fh, indent=1, default=str)
 
 
 def _clear(run_dir: Path) -> None:
@@ -184,8 +160,10 @@ def run_study(
     force: bool = False,
     keep_models: bool = False,
     progress: StudyProgress | None = None,
-    report: bool = True,
 ) -> StudyOutcome:
+    """Every cell of the grid (finished ones reused), then the results table and the findings.
+    The report is rendered from the finished study by :func:`biasinherit.reporting.write_report`
+    (``biasinherit.study`` does both)."""
     from biasinherit.studies.executors import run_local, run_ray
 
     progress = progress or StudyProgress()
@@ -288,7 +266,7 @@ def run_study(
         elif not one_at_a_time:
             show_running()
 
-    # ---- results and report ----------------------------------------------------------------
+    # ---- results ----------------------------------------------------------------------------
     manifest.add_stage_time("audit", audit_job.result())
     audit_pool.shutdown()
     t0 = time.perf_counter()
@@ -297,18 +275,12 @@ def run_study(
     frame = build_table(ordered, config.bias_types)
     write_table(frame, run_dir)
     write_findings(config, ordered, run_dir)
-    report_path = None
-    if report:
-        from biasinherit.reporting import write_report
-
-        progress.stage("report")
-        manifest.data["seconds"] = round(time.perf_counter() - started, 1)
-        report_path = write_report(run_dir)
-    manifest.add_stage_time("report", time.perf_counter() - t0)
-    manifest.data["seconds_last_run"] = round(time.perf_counter() - started, 1)
+    manifest.add_stage_time("results", time.perf_counter() - t0)
+    manifest.data["seconds"] = round(time.perf_counter() - started, 1)
+    manifest.data["seconds_last_run"] = manifest.data["seconds"]
     manifest.finish()
     return StudyOutcome(
         run_dir=run_dir, cells_total=len(cells), cells_run=len(cells) - skipped, cells_skipped=skipped,
-        seconds=time.perf_counter() - started, table_rows=len(frame), report=report_path,
+        seconds=time.perf_counter() - started, table_rows=len(frame),
         stage_seconds=dict(manifest.data["stages"]),
     )

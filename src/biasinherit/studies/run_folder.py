@@ -12,7 +12,7 @@ from pathlib import Path
 
 from biasinherit.errors import BiasInheritError
 
-__all__ = ["check_run_folder"]
+__all__ = ["check_run_folder", "check_study_folder"]
 
 RESULT_COLUMNS = ("bias_type", "ratio", "mitigation", "seed", "task", "metric", "value")
 
@@ -27,6 +27,16 @@ def _json_object(path: Path, what: str) -> None:
 
 
 def check_run_folder(run_dir: str | Path) -> Path:
+    """A study folder that can be read (:func:`check_study_folder`) and whose ``report.html``
+    can be written; returns the folder."""
+    run_dir = check_study_folder(run_dir)
+    from biasinherit.outputs import check_output_file
+
+    check_output_file(run_dir / "report.html", field="RUN_DIR")
+    return run_dir
+
+
+def check_study_folder(run_dir: str | Path) -> Path:
     """A study folder whose table, manifest and audits can be read; returns the folder."""
     run_dir = Path(run_dir)
     if not run_dir.exists():
@@ -55,7 +65,4 @@ def check_run_folder(run_dir: str | Path) -> Path:
         _json_object(manifest, "manifest.json")
     for audit in sorted((run_dir / "audit").glob("*.json")):
         _json_object(audit, "an audit file")
-    from biasinherit.outputs import check_output_file
-
-    check_output_file(run_dir / "report.html", field="RUN_DIR")
     return run_dir

@@ -11,16 +11,15 @@ from biasinherit.errors import BiasInheritError
 from biasinherit.metrics import MetricResult
 from biasinherit.tasks.base import EvalSettings
 
-__all__ = ["EvaluateConfig", "evaluate_model"]
+__all__ = ["EvaluateConfig", "Evaluation", "evaluate_model"]
 
 
 @dataclass(frozen=True)
 class EvaluateConfig:
-    model: str  # model folder, hf:<path or id>, openai:<model>
+    model: str  # model folder, hf:<path or id>, openai:<model>; a name only when a backend is given
     tasks: str | None = None  # 'all' or NAME,NAME; None: all unless benchmarks are given
     benchmarks: dict[str, str] = field(default_factory=dict)  # name -> path or hub id
     protocol: str = "original"  # benchmarks: original | lm-eval
-    out: Path = Path("eval")
     limit: int | None = None
     full: bool = False
     seed: int = 0
@@ -46,11 +45,21 @@ class EvaluateConfig:
             raise BiasInheritError(f"batch size must be >= 1, got {self.batch_size}", field="--batch-size")
 
 
-def evaluate_model(config: EvaluateConfig, *,
-                   on_task: Callable[[str, int, int], None] | None = None) -> tuple[list[MetricResult], Path]:
-    """Run everything the config names; writes ``out/results.{csv,json}`` (the provenance says,
-    per generation task, the prompt format, template use, token budget and stop strings) and
-    ``out/generations/<task>.jsonl``; returns the rows."""
+@dataclass
+class Evaluation:
+    """What an evaluation gives: the rows, the provenance, and where they were written (if)."""
+
+    results: list[MetricResult]
+    provenance: dict[str, Any]
+    csv_path: Path | None = None
+
+
+def evaluate_model(config: EvaluateConfig, *, backend: Any = None, out: Path | None = None,
+                   on_task: Callable[[str, int, int], None] | None = None) -> Evaluation:
+    """Run everything the config names on ``config.model`` (or on ``backend``, a model already
+    open); with ``out``, write ``out/results.{csv,json}`` (the provenance says, per generation
+    task, the prompt format, template use, token budget and stop strings) and
+    ``out/generations/<task>.jsonl``. Nothing is written without ``out``."""
     import time
     from importlib import metadata
 
@@ -61,6 +70,8 @@ def evaluate_model(config: EvaluateConfig, *,
 
     tasks_spec = config.tasks if config.tasks is not None else ("" if config.benchmarks else "all")
     tasks = resolve_tasks(tasks_spec) if tasks_spec else []
+    if not tasks and not config.benchmarks:
+        raise BiasInheritError("no tasks to run: name tasks ('all' or NAME,NAME) or a benchmark", field="--tasks")
     bench = []
     overrides: dict[str, list[Any]] = {}
     for name, path in config.benchmarks.items():
@@ -71,15 +82,16 @@ def evaluate_model(config: EvaluateConfig, *,
         import torch
 
         torch.set_num_threads(max(1, config.threads))
-    from biasinherit.models.check import check_model_spec
+    if backend is None:
+        from biasinherit.models.check import check_model_spec
 
-    check_model_spec(config.model)  # a damaged or foreign folder in one line, before anything loads
-    backend = open_backend(config.model, batch_size=config.batch_size, base_url=config.base_url,
-                           api_key_env=config.api_key_env)
+        check_model_spec(config.model)  # a damaged or foreign folder in one line, before anything loads
+        backend = open_backend(config.model, batch_size=config.batch_size, base_url=config.base_url,
+                               api_key_env=config.api_key_env)
     settings = EvalSettings(seed=config.seed, full=config.full, limit=config.limit,
                             n_boot=config.n_boot, protocol=config.protocol, chat_template=config.chat_template)
     start = time.perf_counter()
-    generations_dir = config.out / GENERATIONS_DIR if config.save_generations else None
+    generations_dir = out / GENERATIONS_DIR if out is not None and config.save_generations else None
     results, seconds = run_tasks(backend, [*tasks, *bench], settings, items_override=overrides,
                                  on_task=on_task, generations_dir=generations_dir)
     versions = {}
@@ -98,5 +110,5 @@ def evaluate_model(config: EvaluateConfig, *,
         "total_seconds": round(time.perf_counter() - start, 3),
         "versions": versions,
     }
-    csv_path, _ = write_results(results, config.out, provenance)
-    return results, csv_path
+    csv_path = write_results(results, out, provenance)[0] if out is not None else None
+    return Evaluation(results=results, provenance=provenance, csv_path=csv_path)

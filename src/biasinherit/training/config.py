@@ -45,7 +45,7 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    model: str = Field(default="tiny", description="tiny, tiny-xs/-s/-m/-l, or hf:<path or hub id>")
+    model: str = Field(default="tiny", description="tiny, tiny-xs/-s/-m/-l, a model folder, or hf:<path or hub id>")
     mitigations: list[str] = Field(default_factory=list, description="token, mask, loss (combinable); empty for none")
     seed: int = Field(default=0, description="random seed (weights, data order)")
     epochs: int | None = Field(
@@ -145,13 +145,30 @@ class TrainConfig(BaseModel):
     @classmethod
     def _check_model(cls, value: str) -> str:
         from biasinherit.models.hf import HF_PREFIX
-        from biasinherit.models.tiny import tiny_preset
+        from biasinherit.models.tiny import TINY_PRESETS, tiny_preset
 
         if value.startswith(HF_PREFIX):
             if not value[len(HF_PREFIX):]:
                 raise BiasInheritError("hf: needs a path or hub id, e.g. hf:./my-model", field="model")
             return value
-        tiny_preset(value)  # raises with did-you-mean
+        if value.startswith("openai:"):
+            raise BiasInheritError("an openai: endpoint cannot be fine-tuned here; train a local model "
+                                   "(a tiny preset, a folder or hf:ID)", field="model")
+        from pathlib import Path
+
+        if value in ("tiny", *TINY_PRESETS):
+            return value
+        if Path(value).expanduser().is_dir():  # a model folder is named the same way everywhere
+            return HF_PREFIX + value
+        from biasinherit.paths import looks_local
+
+        if looks_local(value):
+            raise BiasInheritError("model folder not found", path=value, field="model")
+        try:
+            tiny_preset(value)  # raises with did-you-mean among the presets
+        except BiasInheritError as exc:
+            raise BiasInheritError(f"{exc.message}; a model folder must exist, and a hub model needs the "
+                                   "hf: prefix (hf:owner/name)", field="model") from None
         return value
 
     @model_validator(mode="after")

@@ -158,7 +158,9 @@ def _build_from_base(config: TrainConfig, base: TrainResult) -> _Built:
 _FALLBACK_LIMIT = 2048  # a model config without max_position_embeddings
 
 
-def _build_hf(config: TrainConfig) -> _Built:
+def _build_hf(config: TrainConfig, preloaded: tuple[Any, Any] | None = None) -> _Built:
+    """The model ``config.model`` names, or ``preloaded`` (a model and tokenizer already in
+    memory, trained in place as ``transformers.Trainer`` would)."""
     from biasinherit.models.hf import (
         apply_lora,
         load_hf_causal_lm,
@@ -168,13 +170,20 @@ def _build_hf(config: TrainConfig) -> _Built:
     )
 
     path = config.model[len("hf:"):]
-    if Path(path).exists():
-        path = str(Path(path).resolve())  # an adapter records where its base lives
-    device = pick_device(config.device)
-    tokenizer = load_hf_tokenizer(path)
+    if preloaded is not None:
+        model, tokenizer = preloaded
+        device = str(next(model.parameters()).device)
+    else:
+        if Path(path).exists():
+            path = str(Path(path).resolve())  # an adapter records where its base lives
+        device = pick_device(config.device)
+        tokenizer = load_hf_tokenizer(path)
     if tokenizer.eos_token_id is None:
         raise BiasInheritError("the tokenizer has no EOS token; training needs one", path=path)
-    model = load_hf_causal_lm(path, dtype=pick_dtype(config.dtype, device), device=device)
+    if tokenizer.pad_token_id is None:  # batches are padded; the pad positions carry no loss
+        tokenizer.pad_token = tokenizer.eos_token
+    if preloaded is None:
+        model = load_hf_causal_lm(path, dtype=pick_dtype(config.dtype, device), device=device)
     specials = _special_tokens(config)
     new_ids: list[int] = []
     if specials:
@@ -321,11 +330,14 @@ def train_model(
     record_lines: Sequence[int] | None = None,
     progress: ProgressCallback | None = None,
     base: TrainResult | None = None,
+    preloaded: tuple[Any, Any] | None = None,
 ) -> TrainResult:
     """Train on ``records`` as ``config`` says; nothing is written (see :func:`save_trained`).
 
     ``base``: a trained tiny model to fine-tune (a copy; the base is left as it is) instead of
-    building one from scratch; ``config.model`` must then be a tiny preset."""
+    building one from scratch; ``config.model`` must then be a tiny preset. ``preloaded``: a
+    ``transformers`` model and its tokenizer already in memory (``config.model`` is then
+    ``hf:<its name>``, for the provenance); it is trained in place."""
     import torch
 
     if not records:
@@ -341,7 +353,7 @@ def train_model(
                                        field="model")
             built = _build_from_base(config, base)
         else:
-            built = _build_hf(config) if config.is_hf else _build_tiny(config, records)
+            built = _build_hf(config, preloaded) if config.is_hf else _build_tiny(config, records)
         examples = _encode(config, records, built)
         if not any(label >= 0 for e in examples for label in e.labels):  # -100: no loss here
             raise BiasInheritError(
