@@ -31,7 +31,7 @@ test: $(STAMP) chromium
 	$(PY) -m pytest -q -n 2 --dist loadscope --durations=15
 
 demo: $(STAMP)
-	$(PY) -m biasinherit study --preset quick --out $(DEMO_DIR) --profile
+	$(PY) -m biasinherit study --preset demo --out $(DEMO_DIR) --profile
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

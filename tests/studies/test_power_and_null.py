@@ -91,3 +91,33 @@ def test_seed_power_with_every_seed_reproduces_the_studys_own_findings(small_run
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("seeds 0,1,2:"))
     assert line.split(":", 1)[1].split() == [str(len(found)), "types", *sorted(found)]
     assert "culture.representation   detected in   1 of 1" in proc.stdout
+
+
+def test_the_report_opens_with_one_line_per_type_and_the_negative_control(small_run):
+    """The Findings start with a line per bias type (detected with its strongest test, or not)
+    and the negative control's count, before the family's totals."""
+    import html
+    import re
+
+    page = (small_run / "report.html").read_text()
+    section = page.split("<h2>Findings</h2>", 1)[1].split("</ul>", 1)[0]
+    lines = [html.unescape(re.sub("<[^>]+>", "", li)) for li in re.findall(r"<li>(.*?)</li>", section, re.S)]
+    assert lines[0].startswith("culture.representation: detected: strongest story "), lines[0]
+    assert "toward the stereotype" in lines[0]
+    findings = pd.read_csv(small_run / "findings.csv")
+    n_plain = int(((findings["bias_type"] == "plain") & (findings["status"] == "tested")).sum())
+    assert lines[1] == f"plain (negative control: nothing injected): 0 discoveries in {n_plain} tests."
+    assert lines[2].endswith("with 95% intervals over seeds and items.") and " tests (Benjamini-Hochberg" in lines[2]
+    assert sum(line.startswith("No data") for line in lines) <= 1  # grouped, not one line per type
+
+
+def test_the_demo_preset_is_the_power_design_with_plain_in_the_same_family():
+    from biasinherit.studies import build_grid, load_study_config
+    from biasinherit.studies.presets import SIX_TYPES
+
+    demo, power = load_study_config(preset="demo"), load_study_config(preset="power")
+    assert demo.bias_types == [*SIX_TYPES, "plain"]
+    assert demo.seeds == power.seeds and demo.model == power.model and demo.ratios == [0.0, 1.0]
+    cells = build_grid(demo)
+    assert len(cells) == len(demo.seeds) * (1 + len(demo.bias_types))  # one ratio-0 baseline per seed
+    assert {c.bias_type for c in cells if c.ratio == 1.0} == set(demo.bias_types)

@@ -56,7 +56,7 @@ def _progress_ui(con: Any) -> Any:
 
 def study(
     config: Annotated[Optional[Path], typer.Option(help="study config (TOML or YAML)")] = None,
-    preset: Annotated[Optional[str], typer.Option(help="quick | power | paper (default: quick)")] = None,
+    preset: Annotated[Optional[str], typer.Option(help="quick (the default: the fast smoke run) | power | demo (power + a negative control: make demo) | paper")] = None,
     out: Annotated[Path, typer.Option(help="run folder")] = Path("runs/quick"),
     executor: Annotated[Optional[str], typer.Option(help="local | ray (overrides the config)")] = None,
     address: Annotated[Optional[str], typer.Option(help="Ray cluster address (default: a local Ray)")] = None,

@@ -46,8 +46,48 @@ def _metric_label(row: Any) -> str:
     return f"{row['task']} {row['metric']}"
 
 
-def findings_sentences(findings: Any, checks: list[dict[str, Any]], mask_note: str) -> list[str]:
-    """Sentences from the discoveries, and the lists of what was not detected or had no data."""
+NEGATIVE_CONTROL = "plain"  # plain augmentation by the builtin generator: nothing injected
+
+
+def _type_line(bt: str, sub: Any, *, control: bool) -> str:
+    """One line for a bias type: detected (its strongest test) or not, with the count."""
+    disc = sub[sub["discovery"]].sort_values("q_value")
+    tested = sub[sub["status"] == "tested"]
+    if control:
+        label = f"{bt} (negative control: nothing injected)"
+        if not len(disc):
+            return f"{label}: 0 discoveries in {len(tested)} tests."
+        parts = [f"{_metric_label(r)} {_toward(r)} ({_effect(r)})" for _, r in disc.iterrows()]
+        return (f"{label}: {len(disc)} discoveries in {len(tested)} tests, which the generator did not inject: "
+                + "; ".join(parts) + ".")
+    if not len(tested):
+        return f"{bt}: not tested (no bias metric with data)."
+    if not len(disc):
+        return f"{bt}: not detected ({len(tested)} tested bias metrics)."
+    toward = disc[disc["effect"] > 0]  # toward the stereotype (or more disparity) first
+    best = (toward if len(toward) else disc).iloc[0]
+    more = f"; {len(disc)} of {len(tested)} tested metrics" if len(disc) > 1 else f"; 1 of {len(tested)} tested metrics"
+    return f"{bt}: detected: strongest {_metric_label(best)} {_toward(best)} ({_effect(best)}){more}."
+
+
+def _no_data_line(ratio: Any) -> str | None:
+    """The metrics that had no data, grouped by metric with the types they had none for."""
+    no_data = ratio[ratio["status"] == "no data"]
+    if not len(no_data):
+        return None
+    groups = []
+    for (task, metric), g in no_data.groupby(["task", "metric"], sort=True):
+        groups.append(f"{task} {metric} ({', '.join(sorted(set(g['bias_type'])))})")
+    return "No data (too few valid outputs in some cell), so not tested: " + "; ".join(groups) + "."
+
+
+def findings_sentences(findings: Any, checks: list[dict[str, Any]], mask_note: str, *,
+                       negative_control: bool = True) -> list[str]:
+    """The findings: one line per bias type (detected with its strongest test, or not), the
+    negative control's line, then the family's size, the caveats, what had no data (one grouped
+    line) and the mitigations. ``negative_control``: ``plain`` was augmented by the builtin
+    generator, which injects nothing (with an LLM generator, plain is what the LLM brings by
+    itself, and is reported like any type)."""
     out: list[str] = []
     if findings.empty:
         return ["No tests: the study has no bias metric measured at two ratios or under a mitigation."]
@@ -57,30 +97,24 @@ def findings_sentences(findings: Any, checks: list[dict[str, Any]], mask_note: s
         return ["No claims: every comparison rests on one training seed, so there is no variance between "
                 "training runs to test against (a test needs at least two seeds). The tables and curves show "
                 "each model's values with intervals over evaluation items only."]
-    out.append(f"{n_tests} tests (Benjamini-Hochberg over all of them), {n_disc} discoveries at q ≤ {Q_LEVEL}. "
-               "Effects below are the change from ratio 0 to 1 (ratio tests) or mitigated minus unmitigated "
-               "(mitigation tests), with 95% intervals over seeds and items.")
     ratio = findings[findings["comparison"] == "ratio"]
+    types = sorted(set(ratio["bias_type"]), key=lambda bt: (bt == NEGATIVE_CONTROL, bt))
+    for bt in types:
+        control = negative_control and bt == NEGATIVE_CONTROL
+        out.append(_type_line(bt, ratio[ratio["bias_type"] == bt], control=control))
+    out.append(f"{n_tests} tests (Benjamini-Hochberg over all of them), {n_disc} discoveries at q ≤ {Q_LEVEL}. "
+               "Effects are the change from ratio 0 to 1 (ratio tests) or mitigated minus unmitigated "
+               "(mitigation tests), with 95% intervals over seeds and items.")
     # a bias type tested without a discovery
-    if any(not g["discovery"].any() and (g["status"] == "tested").any() for _, g in ratio.groupby("bias_type")):
+    injected = ratio[ratio["bias_type"] != NEGATIVE_CONTROL] if negative_control else ratio
+    if any(not g["discovery"].any() and (g["status"] == "tested").any() for _, g in injected.groupby("bias_type")):
         seeds = int(findings.loc[findings["status"] == "tested", "n_seeds"].max())
         out.append(f"'Not detected' is not 'no effect': each test rests on {seeds} training seeds, and an effect "
                    "smaller than the variation between seeds and items at this size goes unseen. More seeds "
                    "(each adds a degree of freedom to every test) or more fine-tuning detect smaller effects.")
-    for bt in sorted(set(ratio["bias_type"])):
-        sub = ratio[ratio["bias_type"] == bt]
-        disc = sub[sub["discovery"]].sort_values("q_value")
-        tested = sub[sub["status"] == "tested"]
-        if len(disc):
-            parts = [f"{_metric_label(r)} {_toward(r)} ({_effect(r)})" for _, r in disc.iterrows()]
-            out.append(f"{bt}: inheritance detected on {len(disc)} of {len(tested)} tested bias metrics: "
-                       + "; ".join(parts) + ".")
-        elif len(tested):
-            out.append(f"{bt}: no inheritance detected on the {len(tested)} tested bias metrics.")
-        no_data = sub[sub["status"] == "no data"]
-        if len(no_data):
-            out.append(f"{bt}: no data (too few valid outputs in some cell) for "
-                       + ", ".join(_metric_label(r) for _, r in no_data.iterrows()) + "; not tested.")
+    no_data = _no_data_line(ratio)
+    if no_data:
+        out.append(no_data)
     mit = findings[findings["comparison"].str.startswith("mitigation:")]
     for comparison in sorted(set(mit["comparison"])):
         name = comparison.split(":", 1)[1]
@@ -255,7 +289,9 @@ def render_study_report(frame: Any, findings: Any, summary: Any, checks: list[di
                  "a positive effect is toward the stereotype (for a disparity magnitude, more disparity).</p>")
 
     parts.append("<h2>Findings</h2><ul class='findings'>")
-    parts += [f"<li>{html.escape(s)}</li>" for s in findings_sentences(findings, checks, _mask_note(config))]
+    control = config.get("generator", {}).get("name", "builtin") == "builtin"
+    parts += [f"<li>{html.escape(s)}</li>" for s in findings_sentences(findings, checks, _mask_note(config),
+                                                                      negative_control=control)]
     correlations = misalignment_correlations(summary, audits)
     survived = [c for c in correlations if not math.isnan(c["q"]) and c["q"] <= Q_LEVEL]
     for c in survived:
