@@ -35,7 +35,7 @@ def _register() -> None:
     from biasinherit.cli import _data
 
     _data.register(app)
-    for module in ("_train", "_evaluate", "_audit", "_study", "_models"):
+    for module in ("_train", "_evaluate", "_audit", "_study", "_models", "_lm_eval"):
         try:
             mod = __import__(f"biasinherit.cli.{module}", fromlist=["register"])
         except ModuleNotFoundError as exc:
