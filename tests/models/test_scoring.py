@@ -207,3 +207,18 @@ def test_lora_adapters_score_and_generate_through_the_wrapped_model():
     for (ctx, cont), r in zip(PAIRS, changed):
         assert r == pytest.approx(naive_loglikelihood(lora, scorer, ctx, cont), abs=1e-4)
     assert changed != pytest.approx(expected, abs=1e-3)
+
+
+def test_generation_puts_one_bos_before_a_prompt_whose_tokenizer_adds_its_own():
+    """A Llama-style tokenizer adds BOS itself; generating with add_bos must not add a second
+    (the log-likelihood side, encode_pairs, already checked for it)."""
+    from tokenizers.processors import TemplateProcessing
+
+    model, tokenizer = build_tiny_lm(arch="llama")
+    plain = CausalLMScorer(model, tokenizer)
+    with_bos = plain.generate(["The nurse said"], max_new_tokens=6, add_bos=True)
+    tokenizer._tokenizer.post_processor = TemplateProcessing(
+        single="<|endoftext|> $A", special_tokens=[("<|endoftext|>", tokenizer.bos_token_id)])
+    adds_own = CausalLMScorer(model, tokenizer)
+    assert adds_own.encode("The nurse said")[0] == tokenizer.bos_token_id  # the tokenizer adds it
+    assert adds_own.generate(["The nurse said"], max_new_tokens=6, add_bos=True) == with_bos

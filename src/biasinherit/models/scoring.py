@@ -464,9 +464,14 @@ class CausalLMScorer:
         already holds its special tokens)."""
         import torch
 
-        bos = [self.prefix_token_id] if add_bos else []
-        encoded = [(bos + self.encode(p, add_special_tokens=add_special_tokens)) or [self.prefix_token_id]
-                   for p in prompts]
+        def framed(ids: list[int]) -> list[int]:
+            # one BOS: a tokenizer that adds its own (Llama-style) already put it there, as
+            # encode_pairs does for the log-likelihood side
+            if add_bos and not (ids and ids[0] == self.prefix_token_id):
+                ids = [self.prefix_token_id, *ids]
+            return ids or [self.prefix_token_id]
+
+        encoded = [framed(self.encode(p, add_special_tokens=add_special_tokens)) for p in prompts]
         budget = max(1, min(max_new_tokens, self.max_length - 1))
         encoded = [e[-(self.max_length - budget):] for e in encoded]
         order = sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))
