@@ -173,6 +173,21 @@ class OpenAIClient:
             body["stop"] = list(stop)[:MAX_STOP_SEQUENCES]
         return body
 
+    def served_models(self) -> list[str]:
+        """The model ids ``GET /models`` lists (one for a vLLM or llama.cpp server), so that
+        ``openai:URL`` can name a server whose one model is then used."""
+        import httpx
+
+        self.check_server()
+        try:
+            response = httpx.get(f"{self.base_url}/models", headers=self._headers(), timeout=min(self.timeout, 30.0))
+            response.raise_for_status()
+            data = response.json().get("data", [])
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            raise BiasInheritError(f"cannot list the models of {self.base_url} ({self._scrub(str(exc))[:160]}); "
+                                   "name the model: openai:MODEL with --base-url", field="--model") from None
+        return [str(m["id"]) for m in data if isinstance(m, dict) and m.get("id")]
+
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[OpenAISession]:
         """A session: one connection pool and one bound on requests in flight, for one event loop.

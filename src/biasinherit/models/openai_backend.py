@@ -42,6 +42,12 @@ class OpenAIBackend:
 
     def __init__(self, model: str, *, base_url: str | None = None,
                  api_key_env: str = "OPENAI_API_KEY", concurrency: int = 8) -> None:
+        if model.startswith(("http://", "https://")):  # openai:URL: the server's one model
+            if base_url is not None and base_url.rstrip("/") != model.rstrip("/"):
+                raise BiasInheritError(f"openai:{model} names a server and --base-url another ({base_url})",
+                                       field="--base-url")
+            base_url = model
+            model = _the_served_model(OpenAIClient("?", base_url=base_url, api_key_env=api_key_env))
         self.name = f"openai:{model}"
         self.client = OpenAIClient(model, base_url=base_url, api_key_env=api_key_env, concurrency=concurrency)
 
@@ -85,3 +91,13 @@ class OpenAIBackend:
 
     def provenance(self) -> dict[str, Any]:
         return {"backend": "openai", "model": self.name, "base_url": self.client.base_url}
+
+
+def _the_served_model(client: OpenAIClient) -> str:
+    """The one model a server lists; several (or none) must be named."""
+    models = client.served_models()
+    if len(models) != 1:
+        listed = ", ".join(models[:10]) or "none"
+        raise BiasInheritError(f"{client.base_url} serves {len(models)} models ({listed}); name one: "
+                               f"openai:MODEL --base-url {client.base_url}", field="--model")
+    return models[0]
