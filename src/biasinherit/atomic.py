@@ -2,7 +2,8 @@
 
 Every writer in the toolkit writes to a temporary file beside its target and renames it into
 place only on success, so an interrupted run (a crash, Ctrl-C, a killed worker) never leaves a
-truncated file that a later stage would read as if it were complete.
+truncated file that a later stage would read as if it were complete. A target that is a symlink
+is written through (its target is replaced; the link stays a link).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from biasinherit.links import link_target
 
 __all__ = ["atomic_path", "atomic_write"]
 
@@ -27,7 +30,7 @@ def _umask_mode() -> int:
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; rename it onto ``path`` only on success."""
-    path = Path(path)
+    path = link_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -47,7 +50,7 @@ def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """A temporary path beside ``path`` for libraries that write files themselves."""
-    path = Path(path)
+    path = link_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)

@@ -4,6 +4,10 @@ A command that would fail to write its result after minutes of work (the output 
 parent is a file, the place is not writable, or the output is one of the inputs) is refused at
 once with one line naming the path and the flag. Nothing is created here: the writability probe
 is an anonymous temporary file in the nearest existing folder, gone when closed.
+
+An output folder is also refused when it is a folder of another kind (an evaluation in a study's
+run folder; :mod:`biasinherit.folder_kinds`), and any output when it is a symlink loop; an output
+that is a symlink is checked (and written) at its target.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from biasinherit.errors import BiasInheritError
+from biasinherit.folder_kinds import check_folder_kind
+from biasinherit.links import check_not_a_loop, link_target
 
 __all__ = ["check_output_file", "check_output_folder", "same_path"]
 
@@ -22,14 +28,15 @@ _MAX_NAME_BYTES = 255 - 14
 
 
 def same_path(a: str | Path, b: str | Path) -> bool:
-    """True when ``a`` and ``b`` name the same file or folder (links and hard links included)."""
+    """True when ``a`` and ``b`` name the same file or folder (links and hard links included;
+    a symlink loop is never the same as anything but itself, and never raises)."""
     a, b = Path(a), Path(b)
     try:
         if a.exists() and b.exists():
             return os.path.samefile(a, b)
-    except OSError:
+    except (OSError, ValueError):
         pass
-    return a.resolve() == b.resolve()
+    return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _nearest_folder(path: Path, field: str) -> Path:
@@ -63,32 +70,41 @@ def _not_an_input(path: Path, inputs: Iterable[str | Path | None], field: str, w
 
 
 def check_output_file(path: str | Path, *, inputs: Iterable[str | Path | None] = (), field: str = "--out") -> Path:
-    """Refuse an output file that cannot be written or would overwrite an input."""
+    """Refuse an output file that cannot be written or would overwrite an input. A symlink is
+    checked at its target (it is written through). A record writer also calls
+    :func:`biasinherit.folder_kinds.check_file_not_owned` (a study's ``results.csv`` is no place
+    for a corpus), which a command writing its own folder's file (``report.html``) does not."""
     path = Path(path)
     _check_name(path, field)
-    if path.is_dir():
+    check_not_a_loop(path, field=field)
+    target = link_target(path)
+    if target.is_dir():
         raise BiasInheritError("is a folder; give a file name", path=path, field=field)
-    if path.exists() and not path.is_file():  # a device, a pipe: renaming onto it would replace it
+    if target.exists() and not target.is_file():  # a device, a pipe: renaming onto it would replace it
         raise BiasInheritError("is not a regular file (a device or a pipe); give a file name", path=path, field=field)
     _not_an_input(path, inputs, field)
-    folder = path.parent if path.parent.is_dir() else _nearest_folder(path, field)
+    folder = target.parent if target.parent.is_dir() else _nearest_folder(target, field)
     _probe(folder, path, field)
     return path
 
 
 def check_output_folder(path: str | Path, *, inputs: Iterable[str | Path | None] = (), field: str = "--out",
-                        files: Iterable[str] = ()) -> Path:
+                        files: Iterable[str] = (), kind: str | None = None) -> Path:
     """Refuse an output folder that is a file, cannot be written, or is (or holds) an input.
 
     ``files`` are the names the command will write inside the folder; each must not be a folder
-    and must not be an input.
+    and must not be an input. ``kind`` (``"evaluation"``, ``"study run"``, ...; see
+    :data:`biasinherit.folder_kinds.KINDS`) refuses an existing folder of another kind.
     """
     path = Path(path)
     _check_name(path, field)
+    check_not_a_loop(path, field=field)
     inputs = [i for i in inputs if i is not None and str(i)]
     if path.exists() and not path.is_dir():
         raise BiasInheritError("is a file; give a folder", path=path, field=field)
     _not_an_input(path, inputs, field, what="output folder")
+    if kind is not None:
+        check_folder_kind(path, kind, field=field)
     for name in files:
         target = path / name
         if target.is_dir():

@@ -270,6 +270,7 @@ def iter_json_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     path = Path(path)
     if not path.is_file():
         raise BiasInheritError("file not found", path=path)
+    first = True
     with open(path, "rb") as fh:
         for lineno, raw_bytes in enumerate(fh, start=1):
             try:
@@ -284,14 +285,32 @@ def iter_json_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 data = json.loads(raw)
             except json.JSONDecodeError as exc:
+                if first and raw.lstrip().startswith("[") and _is_json_array(path):
+                    raise BiasInheritError(JSON_ARRAY, path=path, line=lineno) from None
                 raise BiasInheritError(f"invalid JSON ({exc.msg})", path=path, line=lineno) from None
             except RecursionError:
                 raise BiasInheritError("JSON nested too deeply", path=path, line=lineno) from None
             if not isinstance(data, dict):
+                if first and isinstance(data, list) and all(isinstance(d, dict) for d in data):
+                    raise BiasInheritError(JSON_ARRAY, path=path, line=lineno)
                 raise BiasInheritError("expected a JSON object", path=path, line=lineno)
+            first = False
             if "\\u" in raw:
                 _check_encodable(data, path, lineno)
             yield lineno, data
+
+
+JSON_ARRAY = ("the file is a JSON array; JSONL needs one object per line (write each record as one JSON "
+              "object on its own line, e.g. with pandas: to_json(path, orient='records', lines=True))")
+
+
+def _is_json_array(path: Path) -> bool:
+    """Whether the whole file is one (pretty-printed) JSON array of objects."""
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, list) and all(isinstance(d, dict) for d in data)
 
 
 def _check_encodable(data: Any, path: Path, line: int) -> None:

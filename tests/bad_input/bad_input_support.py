@@ -28,8 +28,11 @@ bias_types = ["gender.association"]
 ratios = [0.0, 1.0]
 [data]
 corpus_size = 40
+[mix]
+size = 40
 [mitigation]
 names = ["mask"]
+bias_types = ["gender.association"]
 [tasks]
 names = ["coref"]
 limit = 4
@@ -181,12 +184,124 @@ def _study_library(root: Path, records: dict[str, Path]) -> dict[str, Path]:
     return lib
 
 
+def _kind_library(root: Path, lib: dict[str, Path]) -> dict[str, Path]:
+    """One folder of each kind a command writes (a study run is ``run`` and a model ``model``,
+    above): a real evaluation, dataset folder and lm-eval export; the audit folder holds its
+    two files only (a folder's kind is read from the names of the files in it)."""
+    import biasinherit
+    from biasinherit.records import read_records, write_records
+
+    root.mkdir(parents=True)
+    evaluation = root / "evaluation"
+    biasinherit.evaluate(str(lib["model"]), tasks="coref", limit=2, n_boot=0, out=evaluation)
+    audit = root / "audit_folder"
+    _write(audit / "audit.json", json.dumps({"inputs": {"original": "o.jsonl", "augmented": "a.jsonl"}}))
+    _write(audit / "audit.html", "<html></html>\n")
+    dataset = root / "dataset"
+    write_records(read_records(lib["corpus"])[:10], dataset, format="hf")
+    lm_eval = root / "lm_eval"
+    try:
+        from biasinherit.integrations.lm_eval_tasks import write_lm_eval_tasks
+    except ImportError:  # the export is not built yet: its marker file is what makes the kind
+        _write(lm_eval / "biasinherit_lm_eval.json", "{}")
+    else:
+        write_lm_eval_tasks(lm_eval, tasks="coref", limit=2)
+    return {"evaluation": evaluation, "audit_folder": audit, "dataset": dataset, "lm_eval": lm_eval}
+
+
+# a small file in each benchmark's own format (rows written for these tests, not the benchmarks')
+BENCHMARK_FILES = {
+    "crows_pairs.csv": "sent_more,sent_less,stereo_antistereo,bias_type\n"
+                       "Tom is a nurse.,Ann is a nurse.,antistereo,gender\n",
+    "bbq.jsonl": json.dumps({"context": "Two people met.", "question": "Who was late?", "ans0": "the man",
+                             "ans1": "the woman", "ans2": "Unknown", "label": 2, "context_condition": "ambig",
+                             "question_polarity": "neg", "category": "Gender_identity",
+                             "answer_info": {"ans0": ["man", "M"], "ans1": ["woman", "F"], "ans2": ["Unknown", "unknown"]},
+                             "additional_metadata": {"stereotyped_groups": ["F"]}}) + "\n",
+    "pro_stereotyped_type1.txt.test": "1 [The developer] argued with the designer because [he] was late.\n",
+    "all_sentences.tsv": "sentid\tsentence\ntechnician.customer.1.male.txt\tThe technician told the customer that he "
+                         "could pay with cash.\n",
+}
+BENCHMARK_OWN_FILE = {"crows_pairs": "crows_pairs.csv", "bbq": "bbq.jsonl", "winobias": "pro_stereotyped_type1.txt.test",
+                      "winogender": "all_sentences.tsv"}
+
+
+def _benchmark_library(root: Path, lib: dict[str, Path]) -> dict[str, Path]:
+    out = {f"bench:{name}": _write(root / name, text) for name, text in BENCHMARK_FILES.items()}
+    out["bench:records.jsonl"] = lib["corpus"]
+    out["bench:array.json"] = _write(root / "array.json", json.dumps([{"response": "a"}, {"response": "b"}]))
+    return out
+
+
+def _misc_library(root: Path, lib: dict[str, Path]) -> dict[str, Path]:
+    """Inputs of the newer kinds: a JSON array given as JSONL, a run folder whose findings are
+    empty (a study of an older version with an empty grid), a symlink loop kept in the library
+    (a loop cannot be copied into a workspace) and a study config whose data is that loop."""
+    out = {
+        "array_jsonl": _write(root / "array.jsonl", json.dumps([{"response": "a"}, {"response": "b"}]) + "\n"),
+        "array_pretty": _write(root / "pretty.json", json.dumps([{"response": "a"}, {"response": "b"}], indent=2)),
+    }
+    empty_run = root / "empty_findings_run"
+    shutil.copytree(lib["run"], empty_run)
+    _write(empty_run / "findings.csv", "")
+    _write(empty_run / "summary.csv", "")
+    out["empty_findings_run"] = empty_run
+    loop = root / "loop.jsonl"
+    os.symlink(loop.name, loop)
+    out["lib_loop"] = loop
+    out["study_loop_data"] = _write(root / "loop_data.toml", MICRO_STUDY.replace(
+        "corpus_size = 40\n[mix]\nsize = 40", f'path = "{loop}"'))
+    return out
+
+
+# study configs that are valid key by key but do not mean what they say, as edits of the micro
+# study: name -> (text replaced, replacement, the config key the error must name)
+CONFIG_MUTATIONS: dict[str, tuple[str, str, str]] = {
+    "ratios-empty": ("ratios = [0.0, 1.0]", "ratios = []", "ratios"),
+    "bias-types-empty": ('bias_types = ["gender.association"]', "bias_types = []", "bias_types"),
+    "bias-types-duplicate": ('bias_types = ["gender.association"]',
+                             'bias_types = ["gender.association", "gender.association"]', "bias_types"),
+    "seeds-duplicate": ("ratios = [0.0, 1.0]", "ratios = [0.0, 1.0]\nseeds = [0, 0]", "seeds"),
+    "ratios-duplicate": ("ratios = [0.0, 1.0]", "ratios = [0.0, 1.0, 1.0]", "ratios"),
+    "tasks-empty": ('names = ["coref"]', "names = []", "tasks.names"),
+    "mitigation-type-not-in-study": ('bias_types = ["gender.association"]\n[tasks]',
+                                     'bias_types = ["gender.stereotype"]\n[tasks]', "mitigation.bias_types"),
+    "mitigation-default-type-not-in-study": ('bias_types = ["gender.association"]\n[tasks]', "[tasks]",
+                                             "mitigation.bias_types"),
+    "mitigation-ratio-without-baseline": ('names = ["mask"]', 'names = ["mask"]\nratios = [0.5]', "mitigation.ratios"),
+    "data-path-and-corpus-size": ("corpus_size = 40", 'corpus_size = 40\npath = "corpus.jsonl"', "data.corpus_size"),
+    "mix-size-above-corpus": ("[mix]\nsize = 40", "[mix]\nsize = 600", "[data] corpus_size"),
+    "mix-size-in-add-mode": ("[mix]\nsize = 40", '[mix]\nsize = 40\nmode = "add"', "mix.size"),
+    "intensity-nan": ("ratios = [0.0, 1.0]", "ratios = [0.0, 1.0]\nintensity = nan", "NaN"),
+    "ratio-nan": ("ratios = [0.0, 1.0]", "ratios = [0.0, nan]", "NaN"),
+    "dtype-float8": ('model = "tiny-xs"', 'model = "tiny-xs"\ndtype = "float8"', "model.dtype"),
+    "polarity-without-stereotype": ("ratios = [0.0, 1.0]", 'ratios = [0.0, 1.0]\npolarity = "negative"', "polarity"),
+    "generator-option-value": ("ratios = [0.0, 1.0]", 'ratios = [0.0, 1.0]\n[generator]\nname = "hf"\n'
+                               'options = { model = "m", temperature = -1.0 }', "generator.options.temperature"),
+}
+
+
+def _config_library(root: Path, lib: dict[str, Path]) -> dict[str, Path]:
+    out = {}
+    for name, (old, new, _) in CONFIG_MUTATIONS.items():
+        assert old in MICRO_STUDY, name
+        out[f"config:{name}"] = _write(root / f"{name}.toml", MICRO_STUDY.replace(old, new, 1))
+    # the data file holds 60 records; the mix asks for 600 (said before pretraining, naming both)
+    out["config:mix-size-above-data-file"] = _write(root / "mix-size-above-data-file.toml", MICRO_STUDY.replace(
+        "corpus_size = 40\n[mix]\nsize = 40", f'path = "{lib["corpus"]}"\n[mix]\nsize = 600'))
+    return out
+
+
 def build_library(root: Path) -> dict[str, Path]:
     """Name -> path of every input the cases use (each case works on copies)."""
     lib = _records_library(root / "records")
     lib.update(_model_library(root / "models"))
     lib.update(_run_library(root / "runs"))
     lib.update(_study_library(root / "studies", lib))
+    lib.update(_kind_library(root / "kinds", lib))
+    lib.update(_benchmark_library(root / "benchmarks", lib))
+    lib.update(_misc_library(root / "misc", lib))
+    lib.update(_config_library(root / "configs", lib))
     return lib
 
 
@@ -221,7 +336,10 @@ def snapshot(folder: Path) -> dict[str, str]:
         if path.name == ".lock":
             continue
         rel = str(path.relative_to(folder))
-        out[rel] = "dir" if path.is_dir() else hashlib.sha256(path.read_bytes()).hexdigest()
+        if path.is_symlink():  # a link (a loop among them) is what it points to, never its target's bytes
+            out[rel] = "link -> " + os.readlink(path)
+        else:
+            out[rel] = "dir" if path.is_dir() else hashlib.sha256(path.read_bytes()).hexdigest()
     return out
 
 
@@ -249,6 +367,19 @@ class Workspace:
             return str(self.root)
         if name == "free_port":
             return str(free_port())
+        if name.startswith("loop:"):  # a symlink that leads to itself, made here under that name
+            link = self.root / name[len("loop:"):]
+            if not link.is_symlink():
+                os.symlink(link.name, link)
+            return str(link)
+        if name.startswith("loop2:"):  # NAME -> NAME.other -> NAME
+            link = self.root / name[len("loop2:"):]
+            if not link.is_symlink():
+                os.symlink(link.name + ".other", link)
+                os.symlink(link.name, link.with_name(link.name + ".other"))
+            return str(link)
+        if name.startswith("lib:"):  # the library's own path, not a copy (a loop cannot be copied)
+            return str(self.library[name[len("lib:"):]])
         if name == "unwritable":
             if self.unwritable is None:
                 self.unwritable = _unwritable_folder(self.root.parent)

@@ -102,8 +102,11 @@ bias_types = ["gender.association"]
 ratios = [0.0, 0.5, 1.0]
 [data]
 corpus_size = 400
+[mix]
+size = 400
 [mitigation]
 names = ["mask"]
+bias_types = ["gender.association"]
 [tasks]
 names = ["coref"]
 limit = 8

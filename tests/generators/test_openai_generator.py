@@ -45,13 +45,14 @@ def make_generator(base_url: str, model: Path, cache_dir: Path, **options: Any) 
 
 
 def test_real_server_plain_and_biased_requests_arrive_in_plan_order(
-    chat_server: str, tiny_chat_model: Path, tmp_path: Path
+    fault_proxy: Any, tiny_chat_model: Path, tmp_path: Path
 ) -> None:
     taxonomy = load_taxonomy()
+    proxy = fault_proxy()  # no faults: it counts the requests that reach the real server
     for request in (GenerationRequest(n=6, seed=3),
                     GenerationRequest(bias_type="gender.stereotype", polarity="negative", n=6, seed=4)):
         seen: list[int] = []
-        gen = make_generator(chat_server, tiny_chat_model, tmp_path / "cache")
+        gen = make_generator(proxy.base_url, tiny_chat_model, tmp_path / "cache")
         records = gen.generate(ORIGINALS, request, progress=lambda done, total: seen.append(done))
         plans = plan_outputs(ORIGINALS, request, taxonomy)
         assert len(records) == request.n
@@ -66,11 +67,13 @@ def test_real_server_plain_and_biased_requests_arrive_in_plan_order(
         assert seen[-1] == request.n
         assert records[0].meta["generation"]["generator"] == "openai"
         assert records[0].meta["generation"]["arguments"]["api_key_env"] is None
-        # the same request again is served entirely from the cache (nothing listens on port 9)
-        again = make_generator("http://127.0.0.1:9/v1", tiny_chat_model, tmp_path / "cache",
-                               max_retries=0)
+        # the same request again (to the same server: the cache is keyed by it) is served
+        # entirely from the cache
+        posts = proxy.posts
+        again = make_generator(proxy.base_url, tiny_chat_model, tmp_path / "cache", max_retries=0)
         assert [(r.id, r.prompt, r.response) for r in again.generate(ORIGINALS, request)] == \
             [(r.id, r.prompt, r.response) for r in records]
+        assert proxy.posts == posts
     biased = [r for r in records if r.bias_type is not None]
     assert biased and all(r.meta["generation"]["target"]["polarity"] == "negative" for r in biased)
 
@@ -151,11 +154,13 @@ def test_unparseable_replies_get_bounded_new_tries_then_a_count(
         by_request.setdefault(body["messages"][0]["content"], []).append(body["seed"])
     assert all(seeds == [seeds[0], seeds[0] + 1, seeds[0] + 2] for seeds in by_request.values())
     assert len(cache) == 2  # the final replies are kept: the same request would get them again
-    # a rerun sends nothing, and raw mode keeps the replies, marked
-    again = make_generator("http://127.0.0.1:9/v1", tiny_chat_model, cache.root, max_retries=0,
+    # a rerun (to the same server: the cache is keyed by it) sends nothing, and raw mode keeps
+    # the replies, marked
+    again = make_generator(proxy.base_url, tiny_chat_model, cache.root, max_retries=0,
                            request_style="example")
     records = again.generate(ORIGINALS, GenerationRequest(n=2, seed=2))
     assert all(r.meta["parse_failed"] is True for r in records)
+    assert proxy.posts == 6
 
 
 def run_cli(args: list[str], env: dict[str, str] | None = None, **kwargs: Any) -> Any:

@@ -20,8 +20,11 @@ bias_types = ["gender.association"]
 ratios = [0.0, 1.0]
 [data]
 corpus_size = 300
+[mix]
+size = 300
 [mitigation]
 names = ["mask"]
+bias_types = ["gender.association"]
 [tasks]
 names = ["coref"]
 limit = 8

@@ -50,7 +50,7 @@ def test_rerun_skips_every_cell(micro_run, micro_config, cli):
 
 def test_changed_config_is_refused_unless_forced(micro_run, micro_config, tmp_path, cli):
     changed = tmp_path / "changed.toml"
-    changed.write_text(micro_config.read_text().replace("ratios = [0.0, 1.0]", "ratios = [0.0, 0.5]"))
+    changed.write_text(micro_config.read_text().replace("ratios = [0.0, 1.0]", "ratios = [0.0, 0.5, 1.0]"))
     proc = cli("study", "--config", changed, "--out", micro_run, "--dry-run")
     assert proc.returncode == 0  # a dry run touches nothing
     proc = cli("study", "--config", changed, "--out", micro_run)

@@ -43,14 +43,21 @@ def audit(
         return str(source) if isinstance(source, (str, Path)) else f"<{type(source).__name__}>"
 
     paths = [s for s in (original, augmented) if isinstance(s, (str, Path))]
+    from biasinherit.links import check_not_a_loop
+
+    for field, source in {"original": original, "augmented": augmented, "embedding_model": embedding_model}.items():
+        if isinstance(source, (str, Path)):
+            check_not_a_loop(source, field=field)
     if out is not None:  # before the work: a bad out used to fail after minutes of auditing
         from biasinherit.outputs import check_output_folder
 
-        check_output_folder(out, inputs=paths, files=["audit.json", "audit.html"], field="out")
+        check_output_folder(out, inputs=paths, files=["audit.json", "audit.html"], field="out", kind="audit")
     if cache_dir is not None:
+        from biasinherit.folder_kinds import check_folder_kind
         from biasinherit.outputs import check_output_folder
 
         check_output_folder(cache_dir, inputs=paths, field="cache_dir")
+        check_folder_kind(cache_dir, None, field="cache_dir")  # a cache is no study, model, ... folder
     with keyword_errors({"n_permutations": "permutations"}):
         config = AuditConfig(embedding_model=embedding_model, cache_dir=Path(cache_dir) if cache_dir else None,
                              max_embedded=max_embedded, n_permutations=permutations, seed=seed,

@@ -20,10 +20,8 @@ def keyword_errors(renames: Mapping[str, str] | None = None) -> Iterator[None]:
     try:
         yield
     except ValidationError as exc:
+        from biasinherit.validation_messages import error_message
+
         err = exc.errors()[0]
         name = ".".join(str(p) for p in err["loc"])
-        message = str(err["msg"]).removeprefix("Value error, ")
-        given = err.get("input")
-        if isinstance(given, (str, int, float)) and not isinstance(given, bool):
-            message = f"{message} (got {given!r})"
-        raise BiasInheritError(message, field=(renames or {}).get(name, name)) from None
+        raise BiasInheritError(error_message(err), field=(renames or {}).get(name, name)) from None

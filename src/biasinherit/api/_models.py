@@ -100,19 +100,25 @@ def train(
     )
     if epochs is not None:
         options["epochs"] = epochs
+    _check_loops(data=data, model=model if isinstance(model, (str, Path)) else None, out=out)
     with keyword_errors({"mitigations": "mitigation", "num_threads": "threads"}):
         config = TrainConfig(**options)
+    from biasinherit.models.check import check_dtype
+
+    check_dtype(dtype, config.model, field="dtype")
     if preloaded is None and config.is_hf:
         from biasinherit.models.check import check_model_spec
 
         check_model_spec(config.model, field="model", allow_openai=False)
     if out is not None:
+        from biasinherit.links import link_target
         from biasinherit.models.io import check_save_target
         from biasinherit.outputs import check_output_folder
 
         base_folder = config.model[len("hf:"):] if config.is_hf and preloaded is None else None
         source = data if isinstance(data, (str, Path)) else None
-        check_output_folder(out, inputs=[source, base_folder], field="out")
+        check_output_folder(out, inputs=[source, base_folder], field="out", kind="model")
+        out = link_target(out)  # a link to a model folder is written through, not replaced by a folder
         check_save_target(Path(out))
     check_device(device)
     records = read_records(data, columns=columns, split=split)
@@ -122,6 +128,15 @@ def train(
     if out is not None:
         save_trained(result, out)
     return result
+
+
+def _check_loops(**paths: Any) -> None:
+    """A path given as a symlink loop, in one line naming its keyword."""
+    from biasinherit.links import check_not_a_loop
+
+    for field, value in paths.items():
+        if isinstance(value, (str, Path)) and str(value):
+            check_not_a_loop(str(value).removeprefix("hf:"), field=field)
 
 
 def _record_lines(data: Any) -> list[int] | None:
@@ -247,6 +262,7 @@ def evaluate(
     benchmarks = dict(benchmarks or {})
     from biasinherit.paths import looks_local
 
+    _check_loops(**{f"benchmarks.{k}": v for k, v in benchmarks.items()})
     for name, where in benchmarks.items():
         if looks_local(where) and not Path(where).expanduser().exists():
             raise BiasInheritError(f"benchmark file not found (for {name})", path=where, field="benchmarks")
@@ -256,12 +272,15 @@ def evaluate(
     spec = str(model) if named else _model_name(getattr(model, "model", model))
     if named:
         _check_named(spec, tokenizer)
+        if not spec.startswith("openai:"):
+            _check_loops(model=spec)
+    _check_loops(out=out)
     if out is not None:
         from biasinherit.outputs import check_output_folder
 
         local_model = spec.removeprefix("hf:") if named and not spec.startswith("openai:") else None
         check_output_folder(out, inputs=[local_model, *benchmarks.values()], field="out",
-                            files=["results.csv", "results.json"])
+                            files=["results.csv", "results.json"], kind="evaluation")
     config = EvaluateConfig(model=spec, tasks=tasks, benchmarks=benchmarks, protocol=protocol, limit=limit,
                             full=full, seed=seed, n_boot=n_boot, batch_size=batch_size, threads=threads,
                             base_url=base_url, api_key_env=api_key_env, chat_template=chat_template,

@@ -25,6 +25,9 @@ def _config(config: Any, preset: str | None) -> StudyConfig:
     if isinstance(config, StudyConfig):
         if preset is not None:
             raise BiasInheritError("give a config or a preset, not both", field="preset")
+        from biasinherit.studies.config_checks import check_study_config
+
+        check_study_config(config)  # built in Python: every value is the user's
         return config
     if isinstance(config, Mapping):
         from biasinherit.studies.config import study_config_from_mapping
@@ -65,6 +68,7 @@ def study(
     returns the :class:`~biasinherit.studies.study.Study` (``.results``, ``.findings``,
     ``.checks`` DataFrames, ``.report_path``). ``config`` is a TOML/YAML file, a mapping with
     the same sections, or a ``StudyConfig``. Running it again resumes: finished cells are reused."""
+    from biasinherit.links import check_not_a_loop, link_target
     from biasinherit.outputs import check_output_folder
     from biasinherit.reporting import write_report
     from biasinherit.studies import run_study
@@ -72,10 +76,13 @@ def study(
     from biasinherit.studies.run import open_run_dir
     from biasinherit.studies.study import load_study
 
+    if isinstance(config, (str, Path)):
+        check_not_a_loop(config, field="config")
     cfg = study_config(config, preset=preset, executor=executor, address=address)
-    out = Path(out)
+    check_not_a_loop(out, field="out")
     config_file = Path(config) if isinstance(config, (str, Path)) else None
-    check_output_folder(out, inputs=[config_file, cfg.data.path], field="out")
+    check_output_folder(out, inputs=[config_file, cfg.data.path], field="out", kind="study run")
+    out = link_target(out)
     check_study_inputs(cfg, out)
     with contextlib.ExitStack() as held:
         if out.is_dir():  # a busy folder is refused before a Ray is started or joined
@@ -104,14 +111,18 @@ def check_study_inputs(cfg: StudyConfig, out: Path) -> None:
     """Check a study's model and benchmark files and read its own data once before the run
     folder is made, so a bad input leaves nothing behind (a resumed run has its data under
     data/)."""
+    from biasinherit.models.check import check_model_spec
     from biasinherit.records import read_records
     from biasinherit.studies.shared import original_path
 
     model = str(cfg.model.get("model", "tiny"))
     if model.startswith("hf:"):
-        from biasinherit.models.check import check_model_spec
-
         check_model_spec(model, field="model.model", allow_openai=False)
+    generator_model = cfg.generator.options.get("model")
+    if cfg.generator.name == "hf" and isinstance(generator_model, str) and generator_model:
+        # a folder or a hub id, checked (and a hub unreachable here said) before any work
+        check_model_spec("hf:" + generator_model.removeprefix("hf:"), field="generator.options.model",
+                         allow_openai=False)
     from biasinherit.studies.evaluation import load_benchmark_items
 
     for name, path in cfg.tasks.benchmarks.items():
@@ -120,8 +131,14 @@ def check_study_inputs(cfg: StudyConfig, out: Path) -> None:
         load_benchmark_items(name, path, cfg.tasks.protocol)  # read and validated before any work
     if cfg.data.path is None or original_path(out).exists():
         return
-    if not read_records(cfg.data.path, columns=cfg.data.columns or None):
+    from biasinherit.links import check_not_a_loop
+    from biasinherit.studies.config_checks import check_study_sizes
+
+    check_not_a_loop(cfg.data.path, field="data.path")
+    records = read_records(cfg.data.path, columns=cfg.data.columns or None)
+    if not records:
         raise BiasInheritError("no records: nothing to study", path=cfg.data.path, field="data.path")
+    check_study_sizes(cfg, len(records), where=str(cfg.data.path))  # before pretraining, not after
 
 
 def report(study: Study | str | Path) -> Path:
@@ -130,8 +147,25 @@ def report(study: Study | str | Path) -> Path:
     from biasinherit.studies.run_folder import check_run_folder
     from biasinherit.studies.study import Study
 
-    if not isinstance(study, Study):
-        check_run_folder(study)
-    else:
-        check_run_folder(study.run_dir)
+    run_dir = study.run_dir if isinstance(study, Study) else Path(study)
+    from biasinherit.links import check_not_a_loop
+
+    check_not_a_loop(run_dir, field="study")
+    check_run_folder(run_dir)
+    _check_tables(run_dir)
     return write_report(study)
+
+
+def _check_tables(run_dir: Path) -> None:
+    """A study whose grid compared nothing (an empty ``ratios`` or ``bias_types`` in an older
+    version) has empty tables; say so instead of the CSV reader's ``EmptyDataError``."""
+    import pyarrow.parquet as pq
+
+    if pq.read_metadata(run_dir / "results.parquet").num_rows == 0:
+        raise BiasInheritError("results.parquet has no rows: the study ran no cells (was ratios or bias_types "
+                               "empty?); fix the config and run the study again", path=run_dir)
+    for name in ("findings.csv", "summary.csv"):
+        path = run_dir / name
+        if path.is_file() and not path.read_bytes().strip():
+            raise BiasInheritError(f"{name} is empty: the study has nothing to report (was ratios or bias_types "
+                                   "empty?); fix the config and run the study again", path=path)

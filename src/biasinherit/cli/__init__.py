@@ -66,7 +66,22 @@ def _usage_line(exc: typer.TyperException) -> str:
     ctx = getattr(exc, "ctx", None)
     where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
     message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    nan = _nan_message(exc)
+    if nan is not None:  # "nan" failed a bound check: say NaN, not "should be <= 10"
+        message = message.replace(str(getattr(exc, "message", "")), nan) if getattr(exc, "message", "") else nan
     return " ".join(f"{message}{where}".split())
+
+
+def _nan_message(exc: BaseException) -> str | None:
+    """The message for a flag given NaN, from the validation error under a bad-value error."""
+    cause = exc.__cause__
+    errors = getattr(cause, "errors", None)
+    if not callable(errors):
+        return None
+    from biasinherit.validation_messages import error_message, is_nan
+
+    err = errors()[0]
+    return error_message(err) if is_nan(err.get("input")) else None
 
 
 def _interrupted() -> None:

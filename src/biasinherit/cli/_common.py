@@ -55,11 +55,9 @@ def flag_error(exc: Exception, flags: dict[str, str] | None = None) -> BiasInher
     err = errors()[0]
     name = ".".join(str(p) for p in err["loc"])
     flag = (flags or {}).get(name, "--" + name.replace("_", "-"))
-    message = str(err["msg"]).removeprefix("Value error, ")
-    given = err.get("input")
-    if isinstance(given, (str, int, float)) and not isinstance(given, bool):
-        message = f"{message} (got {given!r})"
-    return BiasInheritError(message, field=flag)
+    from biasinherit.validation_messages import error_message
+
+    return BiasInheritError(error_message(err), field=flag)
 
 
 def console():  # type: ignore[no-untyped-def]

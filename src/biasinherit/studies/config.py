@@ -107,6 +107,17 @@ class ExecutorSection(_Section):
     threads: int = Field(default=1, ge=1, description="torch threads per cell (fixed, so results do not depend on the executor)")
     workers: int | None = Field(default=None, ge=1, description=(
         "local: cells run at once in worker processes (default: CPU cores up to 4 for tiny models, 1 for hf)"))
+    gpus_per_cell: float | None = Field(default=None, ge=0, allow_inf_nan=False, description=(
+        "ray: GPUs each cell asks Ray for (0: none, the cell runs on CPU; 0.5: two cells share a GPU; 1, 2, ...: "
+        "whole GPUs, each cell seeing its own as cuda:0, ...). Default: 1 for an hf: model on a cluster with GPUs "
+        "or a [model] device of cuda, else 0. The local executor runs cells where it runs"))
+
+    @field_validator("gpus_per_cell")
+    @classmethod
+    def _whole_gpus_above_one(cls, value: float | None) -> float | None:
+        if value is not None and value > 1 and value != int(value):
+            raise ValueError(f"{value:g} GPUs: above 1, give a whole number of GPUs (Ray shares only one GPU)")
+        return value
 
     def resolved_workers(self, model: dict[str, Any]) -> int:
         if self.workers is not None:
@@ -144,13 +155,20 @@ class StudyConfig(_Section):
     @classmethod
     def _ratios(cls, value: list[float]) -> list[float]:
         for r in value:
+            if r != r:
+                raise ValueError("ratio NaN is not a number; give ratios from 0 to 1")
             if not 0.0 <= r <= 1.0:
                 raise ValueError(f"ratio {r} is outside [0, 1]")
-        return sorted(set(value))
+        if len(set(value)) < len(value):  # each ratio's cells would run twice
+            twice = sorted({r for r in value if value.count(r) > 1})
+            raise ValueError(f"{', '.join(f'{r:g}' for r in twice)} given more than once: list each ratio once")
+        return sorted(value)
 
     @model_validator(mode="after")
     def _check(self) -> StudyConfig:
         for r in self.mitigation.ratios:
+            if r != r:
+                raise ValueError("mitigation.ratios: NaN is not a number; give ratios in (0, 1]")
             if not 0.0 < r <= 1.0:
                 raise ValueError(f"mitigation.ratios: {r} must be in (0, 1]")
         if not self.seeds:
@@ -169,9 +187,13 @@ class StudyConfig(_Section):
         from biasinherit.training.config import TrainConfig, parse_mitigations
 
         tax = load_taxonomy()
-        for bt in [*self.bias_types, *(self.mitigation.bias_types or [])]:
-            if bt != "plain":
-                tax.bias_type(bt)
+        for key, types in (("bias_types", self.bias_types), ("mitigation.bias_types", self.mitigation.bias_types or [])):
+            for bt in types:
+                if bt != "plain":
+                    try:
+                        tax.bias_type(bt)
+                    except BiasInheritError as exc:
+                        raise BiasInheritError(exc.message, field=key) from None
         parse_mitigations(self.mitigation.names)
         from biasinherit.generators.base import check_generator_options
 
@@ -237,7 +259,8 @@ class StudyConfig(_Section):
 
 def config_hash(config: StudyConfig) -> str:
     """Hash of everything that changes results (the executor does not)."""
-    data = config.model_dump(mode="json", exclude={"executor": {"name", "address", "workers"}, "name": True})
+    placement = {"name", "address", "workers", "gpus_per_cell"}  # where cells run, not what they compute
+    data = config.model_dump(mode="json", exclude={"executor": placement, "name": True})
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -287,22 +310,29 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
     return out
 
 
-def validate_mapping(data: dict[str, Any], *, path: str | Path = "<config>") -> StudyConfig:
-    """Build a StudyConfig from a mapping; errors name the key (with a did-you-mean)."""
+def validate_mapping(data: dict[str, Any], *, path: str | Path = "<config>",
+                     override: dict[str, Any] | None = None, preset: str | None = None) -> StudyConfig:
+    """Build a StudyConfig from a mapping; errors name the key (with a did-you-mean). The config is
+    then checked as a whole (:mod:`biasinherit.studies.config_checks`); ``override`` is what the
+    user's own file or mapping set over ``preset`` (None: every value is the user's)."""
+    from biasinherit.validation_messages import error_message
+
     try:
         config = StudyConfig.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"] if not isinstance(p, int)) or None
-        msg = err["msg"].removeprefix("Value error, ")
+        msg = error_message(err, with_input=False)
         if err["type"] == "extra_forbidden" and key:
             parent_model: Any = StudyConfig
             for part in key.split(".")[:-1]:
                 parent_model = parent_model.model_fields[part].annotation
             msg = f"unknown key.{did_you_mean(key.split('.')[-1], parent_model.model_fields)}"
         raise BiasInheritError(msg, path=path, field=key) from None
+    from biasinherit.studies.config_checks import check_study_config
+
     try:
-        config.validate_names()
+        check_study_config(config, override=override, preset=preset)  # validate_names included
     except BiasInheritError as exc:
         raise BiasInheritError(exc.message, path=path, field=exc.field) from None
     return config
@@ -317,7 +347,8 @@ def load_study_config(path: str | Path | None = None, *, preset: str | None = No
         data = _read_file(Path(path))
         preset = data.pop("preset", preset)
     base = preset_mapping(preset or "quick")
-    return validate_mapping(_deep_merge(base, data), path=path or f"<preset {preset or 'quick'}>")
+    return validate_mapping(_deep_merge(base, data), path=path or f"<preset {preset or 'quick'}>",
+                            override=data, preset=preset or "quick")
 
 
 def study_config_from_mapping(data: dict[str, Any], *, preset: str | None = None) -> StudyConfig:
@@ -327,4 +358,5 @@ def study_config_from_mapping(data: dict[str, Any], *, preset: str | None = None
     data = dict(data)
     preset = data.pop("preset", preset)
     base = preset_mapping(preset or "quick")
-    return validate_mapping(_deep_merge(base, data), path="<config mapping>")
+    return validate_mapping(_deep_merge(base, data), path="<config mapping>", override=data,
+                            preset=preset or "quick")

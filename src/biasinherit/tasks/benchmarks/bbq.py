@@ -31,7 +31,7 @@ from typing import Any
 from biasinherit.errors import BiasInheritError
 from biasinherit.metrics import Metric, MetricResult
 from biasinherit.tasks.base import EvalSettings, Task, choose
-from biasinherit.tasks.benchmarks._files import iter_hub, iter_jsonl, require
+from biasinherit.tasks.benchmarks._files import check_file_kind, iter_hub, iter_jsonl, require, wrong_kind
 from biasinherit.tasks.bias_qa import QA_METRICS, QAItem, bbq_results
 
 __all__ = ["BBQBenchmark", "UNKNOWN_RESPONSES", "load_bbq"]
@@ -187,11 +187,20 @@ def load_bbq(path: str | Path, protocol: str = "original") -> list[QAItem]:
     if p.is_dir():
         files = sorted(p.glob("*.jsonl"))
         if not files:
-            raise BiasInheritError("folder holds no .jsonl files", path=p)
+            raise wrong_kind("bbq", p, "a folder with no .jsonl files")
         return [it for f in files for it in load_bbq(f, protocol)]
+    if p.is_file():
+        check_file_kind("bbq", p, ("jsonl",))
     rows = iter_jsonl(p) if p.exists() else iter_hub(str(path), split="test")
     try:
-        items = [_item(row, protocol, path, line) for line, row in rows]
+        items: list[QAItem] = []
+        for line, row in rows:
+            if not items and p.exists():  # the first row says whether this is a BBQ file at all
+                missing = [f for f in REQUIRED if f not in row]
+                if missing:
+                    raise wrong_kind("bbq", path, f"no field {', '.join(missing[:4])}"
+                                                  f"{', ...' if len(missing) > 4 else ''} in its first object", line=line)
+            items.append(_item(row, protocol, path, line))
     except UnicodeDecodeError:
         raise BiasInheritError("not UTF-8 text", path=path) from None
     if not items:

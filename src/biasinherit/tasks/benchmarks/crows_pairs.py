@@ -28,7 +28,7 @@ import numpy as np
 from biasinherit.errors import BiasInheritError
 from biasinherit.metrics import Metric, MetricResult, mean, measure
 from biasinherit.tasks.base import EvalSettings, Task
-from biasinherit.tasks.benchmarks._files import iter_csv, iter_hub, require
+from biasinherit.tasks.benchmarks._files import check_file_kind, iter_csv, iter_hub, require, wrong_kind
 
 __all__ = ["CrowsPair", "CrowsPairsBenchmark", "load_crows_pairs", "unmodified_scores"]
 
@@ -46,7 +46,10 @@ class CrowsPair:
 
 def load_crows_pairs(path: str | Path) -> list[CrowsPair]:
     p = Path(path)
-    rows = iter_csv(p, required=REQUIRED) if p.exists() else iter_hub(str(path), split="test")
+    if p.is_dir():
+        raise wrong_kind("crows_pairs", p, "is a folder")
+    check_file_kind("crows_pairs", p, ("csv",))
+    rows = iter_csv(p, required=REQUIRED, benchmark="crows_pairs") if p.exists() else iter_hub(str(path), split="test")
     out: list[CrowsPair] = []
     for line, row in rows:
         require(row, REQUIRED, path, line)

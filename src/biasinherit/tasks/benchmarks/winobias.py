@@ -28,6 +28,7 @@ from biasinherit.tasks.benchmarks._coref_common import (
     pro_anti_results,
     score_coref_benchmark,
 )
+from biasinherit.tasks.benchmarks._files import describe_kind, sniff, wrong_kind
 
 __all__ = ["WinoBiasBenchmark", "load_winobias", "parse_winobias_line"]
 
@@ -113,11 +114,14 @@ def load_winobias(path: str | Path) -> list[BenchCorefItem]:
         raise BiasInheritError("file not found", path=path)
     files = _files(p)
     if not files or not all(f.is_file() for f in files):
-        raise BiasInheritError("no WinoBias files (pro_*/anti_*)", path=path)
+        raise wrong_kind("winobias", path, "no WinoBias files (pro_*, anti_*) here")
     texts: dict[Path, list[str]] = {}
     for f in files:
         if not f.name.startswith(("pro", "anti")):
-            raise BiasInheritError("file name must start with pro_ or anti_", path=f)
+            kind = sniff(f)
+            found = f"this file looks like {describe_kind(kind)}" if kind in ("csv", "tsv", "jsonl", "json array") \
+                else "the file name starts with neither pro_ nor anti_"
+            raise wrong_kind("winobias", f, found)
         try:
             texts[f] = f.read_text(encoding="utf-8-sig").splitlines()
         except UnicodeDecodeError:
@@ -131,6 +135,9 @@ def load_winobias(path: str | Path) -> list[BenchCorefItem]:
             if not line.strip():
                 continue
             item = parse_winobias_line(line, occupations, group)
+            if item is None and not items:  # the first line: probably not a WinoBias file at all
+                raise wrong_kind("winobias", f, "the first line is not 'N sentence' with two [bracketed] mentions",
+                                 line=lineno)
             if item is None:
                 raise BiasInheritError("expected 'N sentence' with two [bracketed] mentions and a second "
                                        "'the <occupation>'", path=f, line=lineno)

@@ -23,7 +23,7 @@ from biasinherit.tasks.benchmarks._coref_common import (
     pro_anti_results,
     score_coref_benchmark,
 )
-from biasinherit.tasks.benchmarks._files import iter_csv, require
+from biasinherit.tasks.benchmarks._files import check_file_kind, iter_csv, require, wrong_kind
 
 __all__ = ["WinogenderBenchmark", "load_winogender"]
 
@@ -51,10 +51,13 @@ def _female_share(folder: Path) -> dict[str, float]:
 def load_winogender(path: str | Path) -> list[BenchCorefItem]:
     p = Path(path)
     if p.is_dir():
+        if not (p / "all_sentences.tsv").is_file():
+            raise wrong_kind("winogender", p, "a folder without all_sentences.tsv")
         p = p / "all_sentences.tsv"
+    check_file_kind("winogender", p, ("tsv", "text"))
     shares = _female_share(p.parent)
     items: list[BenchCorefItem] = []
-    for line, row in iter_csv(p, delimiter="\t", required=("sentid", "sentence")):
+    for line, row in iter_csv(p, delimiter="\t", required=("sentid", "sentence"), benchmark="winogender"):
         require(row, ("sentid", "sentence"), p, line)  # a short line leaves a column empty (None)
         parts = row["sentid"].strip().split(".")
         if len(parts) < 4 or parts[2] not in ("0", "1") or parts[3] not in _PRONOUNS:
