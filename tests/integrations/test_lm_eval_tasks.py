@@ -279,3 +279,15 @@ def test_smollm2_lm_eval_agrees_with_evaluate(export: Path, smollm2_dir: Path, t
     counts = _check_agreement(export, smollm2_dir, ["stereo_pairs", "coref", "bias_qa", "sentiment_cf", "values"],
                               2, tmp_path)
     assert counts["requests"] >= 20 and counts["generations"] == 2 and counts["finite"] >= 10
+
+
+def test_a_symlinked_output_folder_is_written_through(tmp_path):
+    from biasinherit.integrations.lm_eval_tasks import write_lm_eval_tasks
+
+    target = tmp_path / "real"
+    target.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    write_lm_eval_tasks(link, tasks=["coref"], limit=2)
+    assert link.is_symlink() and (target / "biasinherit.yaml").exists()
+    assert not (tmp_path / ".link.old").exists()

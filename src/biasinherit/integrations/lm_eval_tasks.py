@@ -107,7 +107,9 @@ def _check_target(out: Path) -> Path:
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).is_file())):
         raise BiasInheritError(NOT_AN_EXPORT, path=out, field="out_dir")
     check_output_folder(out, field="out_dir", kind=FOLDER_KIND)
-    return out
+    from biasinherit.links import link_target
+
+    return link_target(out)  # a symlinked folder is written through, the link kept
 
 
 def _replace(tmp: Path, out: Path) -> None:
