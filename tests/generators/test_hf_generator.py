@@ -80,3 +80,15 @@ def test_hf_missing_model_is_a_user_error(tmp_path: Path) -> None:
         HFGenerator(model=None)
     with pytest.raises(BiasInheritError, match="cannot load model"):
         HFGenerator(model=tmp_path / "nothing-here").generate(ORIGINALS, GenerationRequest(n=1))
+
+
+def test_the_model_folder_is_named_with_or_without_hf(tiny_chat_model: Path) -> None:
+    """``generate --model DIR`` took no prefix while train needed one; every command now takes
+    both spellings of a local folder."""
+    import biasinherit
+
+    kwargs = dict(generator="hf", bias_type="plain", n=2, seed=1, max_new_tokens=6, parse_retries=0,
+                  on_unparseable="raw")
+    plain = biasinherit.generate(ORIGINALS, model=str(tiny_chat_model), **kwargs)
+    prefixed = biasinherit.generate(ORIGINALS, model=f"hf:{tiny_chat_model}", **kwargs)
+    assert [r.response for r in prefixed] == [r.response for r in plain]
