@@ -121,3 +121,20 @@ def test_measure_below_min_n_is_no_data_with_its_count():
     enough = measure("t", metric, lambda i: float(values[i].mean()), MIN_VALID_N, min_n=MIN_VALID_N, n_boot=20)
     assert enough.value == float(values[:MIN_VALID_N].mean()) and enough.n == MIN_VALID_N
     assert measure("t", metric, lambda i: 1.0, 3).value == 1.0  # no minimum unless asked for
+
+
+def test_accuracies_and_shares_have_intervals_within_zero_and_one():
+    """An accuracy's bootstrap interval went below 0 (coref accuracy_pro [-0.004, 0.371] on 20
+    items): accuracies, F1, shares and rates are bounded in [0, 1] without each task saying so."""
+    from biasinherit.tasks.registry import resolve_tasks
+
+    shares = [m for t in resolve_tasks("all") for m in t.metrics
+              if m.name.startswith("accuracy") or m.name.endswith(("_share", "_rate")) or m.name == "macro_f1"]
+    assert len(shares) > 10
+    assert all(m.bounds is not None and 0.0 <= m.bounds[0] and m.bounds[1] <= 1.0 for m in shares)
+    from biasinherit.metrics import bias_corrected_interval
+
+    import numpy as np
+
+    lo, hi = bias_corrected_interval(0.05, np.array([0.0, 0.0, 0.05, 0.1, -0.02, 0.15] * 20), bounds=shares[0].bounds)
+    assert lo >= 0.0 and lo <= 0.05 <= hi

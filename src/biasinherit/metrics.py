@@ -57,6 +57,11 @@ LENGTH_MISMATCH = "metric inputs differ in length"
 KINDS = ("bias", "performance", "health")
 
 
+def _is_share(name: str) -> bool:
+    """Accuracies, F1 scores, shares and rates: statistics that lie in [0, 1] by construction."""
+    return name.startswith("accuracy") or name in ("macro_f1", "order_consistency") or name.endswith(("_share", "_rate"))
+
+
 @dataclass(frozen=True)
 class Metric:
     """A metric's declaration.
@@ -83,6 +88,8 @@ class Metric:
     bounds: tuple[float, float] | None = None  # the statistic's range; intervals are clipped to it
 
     def __post_init__(self) -> None:
+        if self.bounds is None and _is_share(self.name):  # an accuracy or share lies in [0, 1]
+            object.__setattr__(self, "bounds", (0.0, 1.0))
         if self.kind and self.kind not in KINDS:
             raise ValueError(f"metric {self.name}: kind must be one of {', '.join(KINDS)}")
         if self.category == "bias" and self.direction not in (1, -1):

@@ -35,7 +35,7 @@ def test_hf_generator_rewrites_through_the_chat_template(smollm2_dir: Path) -> N
     plans = plan_outputs(corpus, request, load_taxonomy())
     assert [r.bias_type for r in records] == ["gender.stereotype"] * 4
     parsed = [(r, p) for r, p in zip(records, plans) if not r.meta.get("parse_failed")]
-    assert len(parsed) >= 3  # SmolLM2 follows the rewrite request (the README gives the rates)
+    assert len(parsed) >= 3  # SmolLM2 follows the rewrite request (docs/validation.md gives the rates)
     for record, plan in parsed:
         generation = record.meta["generation"]
         assert generation["chat_template_used"] is True and generation["reply_format"] == "rewrite"

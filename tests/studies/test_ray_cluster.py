@@ -1,4 +1,4 @@
-"""A real two-node Ray cluster on loopback, started as the README says (`ray start --head`, then
+"""A real two-node Ray cluster on loopback, started as docs/studies.md says (`ray start --head`, then
 `ray start --address`, with Ray's token authentication), runs the micro study through
 `--executor ray --address`; its results table equals the local executor's.
 

@@ -61,7 +61,7 @@ NO_PROMPT = "(none)"
 #   response as plain text and the original's prompt is kept. Small instruct models follow it.
 #   Stereotype types (``rewrite_adds``) ask for the claim alone, and the reply is added to the
 #   original's response: a 135M model asked to rewrite *and* state a claim drops the claim
-#   (2 of 39 records), asked for the claim alone it writes one (README).
+#   (2 of 39 records), asked for the claim alone it writes one (docs/validation.md).
 # - "example": write a new example (prompt and response) as a JSON object. Needs a model that
 #   follows a structured-output instruction; gives new prompts as well as new responses.
 REQUEST_STYLES = ("rewrite", "example")

@@ -39,7 +39,7 @@ QUICK: dict[str, Any] = {
 }
 
 # Offline, about 8 minutes on 2 cores: the quick study with the power to detect all six types
-# (README, "What the quick study detects"): six training seeds (5 degrees of freedom per test
+# (docs/validation.md, "The power study"): six training seeds (5 degrees of freedom per test
 # instead of 2) and 4 fine-tuning epochs instead of 2 (a tiny model needs them to learn which
 # occupation goes with which group), inheritance only (42 cells); add a [mitigation] section to
 # compare mitigations too.
