@@ -132,9 +132,9 @@ def test_accuracies_and_shares_have_intervals_within_zero_and_one():
               if m.name.startswith("accuracy") or m.name.endswith(("_share", "_rate")) or m.name == "macro_f1"]
     assert len(shares) > 10
     assert all(m.bounds is not None and 0.0 <= m.bounds[0] and m.bounds[1] <= 1.0 for m in shares)
-    from biasinherit.metrics import bias_corrected_interval
-
     import numpy as np
+
+    from biasinherit.metrics import bias_corrected_interval
 
     lo, hi = bias_corrected_interval(0.05, np.array([0.0, 0.0, 0.05, 0.1, -0.02, 0.15] * 20), bounds=shares[0].bounds)
     assert lo >= 0.0 and lo <= 0.05 <= hi

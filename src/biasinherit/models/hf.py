@@ -1,6 +1,7 @@
 """The ``hf:`` backend: any causal LM that transformers loads, fully or with LoRA.
 
-Device and dtype are picked automatically (bf16 on a GPU that supports it, float32 otherwise).
+Device and dtype are picked automatically (bf16 on a GPU that supports it, float32 otherwise);
+training every weight keeps them in float32 and autocasts the forward pass (``training_dtypes``).
 LoRA target modules are chosen per architecture; GPT-2 style models, whose projections are
 ``Conv1D`` (weights stored transposed), need ``fan_in_fan_out=True``.
 """
@@ -23,6 +24,7 @@ __all__ = [
     "lora_targets",
     "pick_device",
     "pick_dtype",
+    "training_dtypes",
 ]
 
 log = logging.getLogger(__name__)
@@ -77,9 +79,28 @@ def pick_dtype(requested: str, device: str) -> Any:
                 f"unknown dtype '{requested}' (use auto, float32, bfloat16, float16)", field="dtype"
             )
         return names[requested]
-    if device == "cuda" and torch.cuda.is_bf16_supported():
+    if torch.device(device).type == "cuda" and torch.cuda.is_bf16_supported():  # cuda and cuda:N alike
         return torch.bfloat16
     return torch.float32
+
+
+def training_dtypes(requested: str, device: str, *, lora: bool) -> tuple[Any, Any | None]:
+    """``(dtype to load the weights in, dtype to autocast the forward pass to, or None)``.
+
+    With LoRA the frozen base is loaded in the half dtype (its memory is the point) and PEFT keeps
+    the adapter in float32. Training every weight, the weights stay float32 (the optimizer's
+    copy) and only the forward pass runs in the half dtype: AdamW's steps on bfloat16 weights
+    round to nothing for most of them (a step of 5e-5 is under half of bfloat16's spacing for
+    any weight above 2**-6, about 0.016), so a full fine-tune on bfloat16 weights would
+    silently train a part of the model. The trainer casts the trained weights to the half dtype
+    afterwards.
+    """
+    import torch
+
+    dtype = pick_dtype(requested, device)
+    if lora or dtype == torch.float32:
+        return dtype, None
+    return torch.float32, dtype
 
 
 def load_hf_tokenizer(path: str) -> Any:

@@ -1,6 +1,10 @@
 """Executors run cells: ``local`` (this process, one after another) or ``ray`` (one Ray task per
 cell, on a local Ray or a cluster). Both call :func:`compute_cell` with the same inputs, so their
 results are identical; the driver writes every result file.
+
+On Ray a cell asks for ``[executor] gpus_per_cell`` GPUs (:func:`gpus_per_cell`): Ray runs as
+many cells at once as the GPUs allow, gives each its own (``CUDA_VISIBLE_DEVICES``), and the cell
+runs on them (:func:`biasinherit.studies.cell.cell_device`).
 """
 
 from __future__ import annotations
@@ -79,6 +83,8 @@ def _ignore_interrupts() -> None:
 
 
 def _needs_gpu(config_data: dict[str, Any]) -> bool:
+    """The default without ``gpus_per_cell``: a GPU for an hf: model where the cluster has one,
+    or for a [model] device of cuda."""
     model = config_data.get("model", {})
     device = str(model.get("device", "auto"))
     return device.startswith("cuda") or (device == "auto" and str(model.get("model", "")).startswith("hf:")
@@ -89,6 +95,54 @@ def _cluster_has_gpu() -> bool:
     import ray
 
     return bool(ray.cluster_resources().get("GPU", 0))
+
+
+def _most_gpus_on_a_node() -> float:
+    """A cell's GPUs must all be on one node: the most any live node of the cluster has."""
+    import ray
+
+    return max((float(n.get("Resources", {}).get("GPU", 0)) for n in ray.nodes() if n.get("Alive")), default=0.0)
+
+
+def gpus_per_cell(config_data: dict[str, Any]) -> float:
+    """GPUs each cell asks Ray for: ``[executor] gpus_per_cell``, else :func:`_needs_gpu`'s default
+    (connected to the cluster, which the default and the checks ask about).
+
+    Refused at once rather than found out later: a request no node can meet (Ray would keep the
+    cells waiting for ever), a cuda device with no GPU asked for, and ``cuda:N`` beyond the GPUs
+    a cell sees (Ray's ``CUDA_VISIBLE_DEVICES`` numbers a cell's own GPUs from 0).
+    """
+    asked = config_data.get("executor", {}).get("gpus_per_cell")
+    gpus = float(asked) if asked is not None else (1.0 if _needs_gpu(config_data) else 0.0)
+    device = str(config_data.get("model", {}).get("device", "auto"))
+    field = "executor.gpus_per_cell"
+    if device.startswith("cuda"):
+        if gpus == 0:
+            raise BiasInheritError(f"model.device is '{device}' but executor.gpus_per_cell is 0: a cell would use "
+                                   "a GPU Ray did not give it (ask for GPUs, or use device auto or cpu)", field=field)
+        index = device.partition(":")[2]
+        seen = max(1, int(gpus))
+        if index.isdigit() and int(index) >= seen:
+            raise BiasInheritError(f"model.device is '{device}' but a cell sees {seen} GPU(s), numbered from cuda:0 "
+                                   "(Ray sets CUDA_VISIBLE_DEVICES per cell): use device cuda or auto",
+                                   field="model.device")
+    if gpus > 0:
+        most = _most_gpus_on_a_node()
+        if gpus > most:
+            where = "no node of the Ray cluster has a GPU" if most == 0 else \
+                f"no node of the Ray cluster has more than {most:g}"
+            raise BiasInheritError(f"each cell asks for {gpus:g} GPU(s) but {where}: its cells would wait for ever "
+                                   "(a node declares its GPUs with 'ray start --num-gpus N')", field=field)
+    return gpus
+
+
+def _ray_cell(cell: Cell, config_data: dict[str, Any], original: list[Record], augmented: list[Record], *,
+              base: Any, model_dir: str | None) -> dict[str, Any]:
+    """:func:`compute_cell` in a Ray task, on the GPUs Ray gave it (none: the CPU)."""
+    import ray
+
+    gpus = [str(i) for i in ray.get_gpu_ids()]
+    return compute_cell(cell, config_data, original, augmented, base=base, model_dir=model_dir, gpus=gpus)
 
 
 def _parse_address(address: str) -> tuple[str, int]:
@@ -265,15 +319,19 @@ def run_ray(cells: Sequence[Cell], config_data: dict[str, Any], inputs: CellInpu
             model_dir: Callable[[Cell], str | None], address: str | None = None,
             threads: int = 1, progress: CellProgress | None = None, base: Path | None = None,
             ) -> Iterator[tuple[Cell, dict[str, Any]]]:
-    """One Ray task per cell; the base model travels as bytes (workers need no shared disk)."""
+    """One Ray task per cell asking for ``threads`` CPUs and :func:`gpus_per_cell` GPUs; the base
+    model travels as bytes (workers need no shared disk)."""
     import ray
 
     from biasinherit.studies.cell import base_files
 
     started = start_ray(address)
     try:
-        remote = ray.remote(num_cpus=threads, num_gpus=1 if _needs_gpu(config_data) else 0,
-                            max_retries=1)(compute_cell)
+        # GPUs in the decorator, not in .options(): Ray then runs each GPU cell in a fresh worker
+        # (max_calls=1), whose torch sees that cell's CUDA_VISIBLE_DEVICES (a reused worker's
+        # CUDA would stay on the GPU of its first cell)
+        gpus = gpus_per_cell(config_data)
+        remote: Any = ray.remote(num_cpus=threads, num_gpus=gpus, max_retries=1)(_ray_cell)  # type: ignore[arg-type]
         config_ref = ray.put(config_data)
         base_ref = None if base is None else ray.put(base_files(base))
         shared: dict[tuple[str, ...], Any] = {}

@@ -100,6 +100,7 @@ class _Built:
     framing: TextFraming
     device: str
     base_model: str
+    autocast_dtype: Any = None  # the forward pass's dtype when the weights stay float32 (training_dtypes)
 
 
 def _special_tokens(config: TrainConfig) -> list[str]:
@@ -166,10 +167,11 @@ def _build_hf(config: TrainConfig, preloaded: tuple[Any, Any] | None = None) -> 
         load_hf_causal_lm,
         load_hf_tokenizer,
         pick_device,
-        pick_dtype,
+        training_dtypes,
     )
 
     path = config.model[len("hf:"):]
+    autocast_dtype = None
     if preloaded is not None:
         model, tokenizer = preloaded
         device = str(next(model.parameters()).device)
@@ -183,7 +185,8 @@ def _build_hf(config: TrainConfig, preloaded: tuple[Any, Any] | None = None) -> 
     if tokenizer.pad_token_id is None:  # batches are padded; the pad positions carry no loss
         tokenizer.pad_token = tokenizer.eos_token
     if preloaded is None:
-        model = load_hf_causal_lm(path, dtype=pick_dtype(config.dtype, device), device=device)
+        load_dtype, autocast_dtype = training_dtypes(config.dtype, device, lora=config.lora)
+        model = load_hf_causal_lm(path, dtype=load_dtype, device=device)
     specials = _special_tokens(config)
     new_ids: list[int] = []
     if specials:
@@ -207,7 +210,7 @@ def _build_hf(config: TrainConfig, preloaded: tuple[Any, Any] | None = None) -> 
         eos_token_id=tokenizer.eos_token_id,
         max_length=min(config.max_length or limit, limit),
     )
-    return _Built(model, tokenizer, framing, device, path)
+    return _Built(model, tokenizer, framing, device, path, autocast_dtype)
 
 
 # ---- data -----------------------------------------------------------------------------------
@@ -387,6 +390,8 @@ def train_model(
         log.info("training %s (%d trainable parameters) on %d records, %d steps", built.base_model,
                  n_params, len(examples), total_steps)
 
+        forward_dtype = (torch.autocast(torch.device(device).type, dtype=built.autocast_dtype)
+                         if built.autocast_dtype is not None else contextlib.nullcontext())
         model.train()
         curve: list[dict[str, float]] = []
         step, tokens, started = 0, 0, time.perf_counter()
@@ -396,7 +401,8 @@ def train_model(
                 log.info("padding efficiency %.3f", padding_efficiency(lengths, batches))
             accumulated = 0.0
             for b, indices in enumerate(batches):
-                loss = _batch_loss(model, [examples[i] for i in indices], config, pad_id, device, head_parts)
+                with forward_dtype:
+                    loss = _batch_loss(model, [examples[i] for i in indices], config, pad_id, device, head_parts)
                 (loss / config.grad_accum_steps).backward()
                 accumulated += loss.item() / config.grad_accum_steps
                 tokens += sum(lengths[i] for i in indices)
@@ -414,6 +420,8 @@ def train_model(
                 if progress is not None:
                     progress(step, total_steps, curve[-1]["loss"])
         model.eval()
+        if built.autocast_dtype is not None:  # evaluated and saved as loading it in that dtype would give
+            model.to(built.autocast_dtype)
         elapsed = time.perf_counter() - started
         last_epoch = [c["loss"] for c in curve if c["epoch"] == epochs - 1]
         final_loss = sum(last_epoch) / len(last_epoch)
