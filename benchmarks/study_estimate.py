@@ -41,7 +41,7 @@ def main() -> None:
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         measured = time.perf_counter() - start
     print(f"config: {args.config or 'preset quick'}; load average before: {load:.2f}")
-    print(f"estimate {estimate['seconds']:.0f} s, measured {measured:.0f} s "
+    print(f"estimate {estimate['seconds']:.0f} s (machine slowness {estimate['slowness']:.2f}), measured {measured:.0f} s "
           f"({(estimate['seconds'] - measured) / measured:+.0%})")
 
 

@@ -84,10 +84,14 @@ def study(
             table.add_row(str(c["seed"]), str(c["bias_type"]), f"{c['ratio']:g}", str(c["mitigation"]))
         out_con = __import__("rich.console", fromlist=["Console"]).Console()
         out_con.print(table)
-        est = plan["estimated_seconds_on_2_cpu_cores"]
+        est = plan["estimate"]
+        if est is None:
+            when = "depends on the model and hardware"
+        else:
+            when = (f"~{format_minutes(est['seconds'])} on this machine now (it runs at "
+                    f"{1 / est['slowness']:.2f}x the speed of the 2-core reference machine)")
         out_con.print(f"{plan['n_generations']} generations, {plan['n_audits']} audits, "
-                      f"{plan['n_training_runs']} training runs + evaluations; estimate: "
-                      + (f"~{format_minutes(est)} on 2 CPU cores" if est is not None else "depends on the model and hardware"))
+                      f"{plan['n_training_runs']} training runs + evaluations; estimate: {when}")
         return
     log_warnings_to_stderr()
     ui = _progress_ui(con)

@@ -1,7 +1,8 @@
-"""How long a study of tiny models will take on this project's reference machine (2 CPU cores),
-for ``biasinherit study --dry-run``: the work counted from the config (tokens trained, task items
-scored, records audited) times throughputs measured here (``benchmarks/study_estimate.py``
-runs a study and prints the estimate beside the measured time).
+"""How long a study of tiny models will take on this machine, for ``biasinherit study --dry-run``:
+the work counted from the config (tokens trained, task items scored, records audited) times
+throughputs measured on the project's reference machine (2 CPU cores), scaled by a one-second
+probe of how fast this machine is now (``benchmarks/study_estimate.py`` runs a study and prints
+the estimate beside the measured time).
 
 hf models depend on the model and the hardware, so no estimate is given for them.
 """
@@ -14,24 +15,64 @@ from typing import Any
 from biasinherit.studies.config import StudyConfig
 from biasinherit.studies.grid import Cell
 
-# Measured inside studies on the reference machine (2 cores, nothing else running): two worker
+# Measured inside studies on the reference machine (2 cores; the demo and quick presets from
+# empty caches, nothing else running, 2026-12-06: 3 min 24 s and 1 min 46 s): two worker
 # processes of one torch thread each, with the audit thread beside them, so every figure already
-# holds the contention of a real run (see benchmarks/study_estimate.py, which prints the
-# estimate beside a measured run). tiny-s and the evaluation were measured in a quick-sized and
-# a power study; the other shapes are their earlier measurements scaled by tiny-s's speed-up
-# since then (1.29: the fused optimizer step, the output head on labelled positions only).
-TRAIN_TOKENS_PER_SECOND = {"tiny-xs": 8000.0, "tiny-s": 6450.0, "tiny-m": 2770.0, "tiny-l": 1160.0}
+# holds the contention of a real run (benchmarks/study_estimate.py prints the estimate beside a
+# measured run). tiny-s and the evaluation were measured; the other shapes are their earlier
+# measurements scaled by tiny-s's speed-up on this machine (2.68).
+TRAIN_TOKENS_PER_SECOND = {"tiny-xs": 21440.0, "tiny-s": 17300.0, "tiny-m": 7420.0, "tiny-l": 3110.0}
 TOKENS_PER_RECORD = 34.5  # the built-in corpus and its augmentations (BPE of the tiny tokenizer)
 LOSS_MITIGATION_COST = 1.3  # the loss mitigation's extra forward pass on counterfactuals
 # seconds per item scored, per task, with the tiny-s model (generation tasks dominate)
 EVAL_SECONDS_PER_ITEM = {
-    "stereo_pairs": 0.0013, "coref": 0.0018, "bias_qa": 0.0024, "toxicity_detection": 0.0022,
-    "sentiment_cf": 0.0032, "general_knowledge": 0.0010, "story": 0.0130, "salary": 0.0165,
-    "hiring": 0.0077, "values": 0.0038,
+    "stereo_pairs": 0.00063, "coref": 0.00087, "bias_qa": 0.0012, "toxicity_detection": 0.0011,
+    "sentiment_cf": 0.0016, "general_knowledge": 0.00049, "story": 0.0063, "salary": 0.0080,
+    "hiring": 0.0037, "values": 0.0018,
 }
-AUDIT_SECONDS_PER_RECORD = 0.02  # embedding (empty cache), permutation tests and the rest, per record
-STARTUP_SECONDS = 18.0  # imports, the corpus, generation, worker start-up
-REPORT_SECONDS = 15.0
+AUDIT_SECONDS_PER_RECORD = 0.0088  # embedding (empty cache), permutation tests and the rest, per record
+STARTUP_SECONDS = 4.0  # imports, the corpus, generation, worker start-up
+REPORT_SECONDS = 8.0  # the results table, the findings and the report
+
+# The reference machine's time for :func:`machine_slowness`'s workload, measured when the figures
+# above were (median of five, nothing else running). Machines of this kind differ about twofold,
+# and a busy machine is slower still, so the estimate scales by what the probe sees.
+PROBE_REFERENCE_SECONDS = 0.090
+
+
+def _probe_once() -> float:
+    """One tiny-model-sized training workload on one thread: a transformer layer's forward and
+    backward passes and an AdamW step, as a study's cells run them."""
+    import time
+
+    import torch
+
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(d_model=128, nhead=4, dim_feedforward=256, batch_first=True)
+    optimizer = torch.optim.AdamW(layer.parameters(), lr=1e-3)
+    x = torch.randn(8, 48, 128)
+    start = time.perf_counter()
+    for _ in range(12):
+        optimizer.zero_grad()
+        layer(x).pow(2).mean().backward()
+        optimizer.step()
+    return time.perf_counter() - start
+
+
+def machine_slowness() -> float:
+    """How many times slower this machine is, now, than the reference machine was (1.0 there; 2
+    on a machine half as fast or with its cores busy): the median of five short probes."""
+    import statistics
+
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a study's workers train on one thread each
+    try:
+        _probe_once()  # warm-up: allocations, kernels
+        return statistics.median(_probe_once() for _ in range(5)) / PROBE_REFERENCE_SECONDS
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _preset(config: StudyConfig) -> str | None:
@@ -56,8 +97,11 @@ def _eval_seconds(config: StudyConfig) -> float:
     return total
 
 
-def estimate_seconds(config: StudyConfig, cells: list[Cell], *, cores: int = 2) -> dict[str, Any] | None:
-    """Estimated wall seconds and their parts, or None for hf models."""
+def estimate_seconds(config: StudyConfig, cells: list[Cell], *, cores: int = 2,
+                     slowness: float | None = None) -> dict[str, Any] | None:
+    """Estimated wall seconds on this machine and their parts, or None for hf models.
+    ``slowness``: this machine against the reference (default: measured by
+    :func:`machine_slowness`, about a second); 1.0 gives the reference machine's time."""
     from biasinherit.mixing import mix_counts
 
     preset = _preset(config)
@@ -86,8 +130,11 @@ def estimate_seconds(config: StudyConfig, cells: list[Cell], *, cores: int = 2) 
     # the base trains on one core while the audits start on the other; then the cells share all
     # cores with whatever audit work is left
     audit_left = max(0.0, audits - pretrain)
-    wall = STARTUP_SECONDS + pretrain + (cell_seconds + audit_left) / max(1, workers) + REPORT_SECONDS
-    return {"seconds": wall, "pretrain": pretrain, "cells_cpu": cell_seconds, "audits_cpu": audits,
+    reference = STARTUP_SECONDS + pretrain + (cell_seconds + audit_left) / max(1, workers) + REPORT_SECONDS
+    if slowness is None:
+        slowness = machine_slowness()
+    return {"seconds": reference * slowness, "reference_seconds": reference, "slowness": slowness,
+            "pretrain": pretrain, "cells_cpu": cell_seconds, "audits_cpu": audits,
             "evaluation_per_cell": evaluation, "workers": workers, "cores": cores,
             "per_cell_mean": cell_seconds / len(cells) if cells else math.nan}
 

@@ -78,7 +78,7 @@ def describe_grid(config: StudyConfig) -> dict[str, Any]:
         "n_training_runs": len(cells),
         "n_generations": len(config.bias_types),
         "n_audits": len(config.bias_types) if config.audit.enabled else 0,
-        "estimated_seconds_on_2_cpu_cores": None if estimate is None else estimate["seconds"],
+        "estimated_seconds": None if estimate is None else estimate["seconds"],
         "estimate": estimate,
     }
 
