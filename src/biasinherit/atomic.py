@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import IO, Any
 
 from biasinherit.links import link_target
 
-__all__ = ["atomic_path", "atomic_write"]
+__all__ = ["atomic_path", "atomic_write", "replace_folder"]
 
 
 def _umask_mode() -> int:
@@ -62,3 +63,18 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def replace_folder(staged: str | Path, out: str | Path) -> None:
+    """Put a folder written whole under a temporary name (``staged``, beside ``out``) in the
+    place of ``out``: an earlier ``out`` is moved aside first and removed only after the rename,
+    so at every moment ``out`` is either the old folder or the new one."""
+    staged, out = Path(staged), Path(out)
+    if out.exists():
+        old = out.with_name(f".{out.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out, old)
+        os.replace(staged, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staged, out)

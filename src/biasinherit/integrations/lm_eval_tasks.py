@@ -113,15 +113,10 @@ def _check_target(out: Path) -> Path:
 
 
 def _replace(tmp: Path, out: Path) -> None:
+    from biasinherit.atomic import replace_folder
+
     os.chmod(tmp, 0o777 & ~_umask())
-    if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
+    replace_folder(tmp, out)
 
 
 def _umask() -> int:

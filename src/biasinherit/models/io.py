@@ -9,7 +9,6 @@ an adapter folder records its base in ``adapter_config.json`` and loads with PEF
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from biasinherit.atomic import replace_folder
 from biasinherit.errors import BiasInheritError
 
 __all__ = ["METADATA_FILE", "LOSS_CURVE_FILE", "ModelMetadata", "check_save_target", "read_metadata", "save_model",
@@ -90,14 +90,7 @@ def save_model(
         (tmp / METADATA_FILE).write_text(metadata.model_dump_json(indent=2) + "\n", encoding="utf-8")
         if loss_curve is not None:
             (tmp / LOSS_CURVE_FILE).write_text(json.dumps(loss_curve, indent=1) + "\n", encoding="utf-8")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        replace_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
