@@ -103,7 +103,7 @@ def test_the_report_opens_with_one_line_per_type_and_the_negative_control(small_
     section = page.split("<h2>Findings</h2>", 1)[1].split("</ul>", 1)[0]
     lines = [html.unescape(re.sub("<[^>]+>", "", li)) for li in re.findall(r"<li>(.*?)</li>", section, re.S)]
     assert lines[0].startswith("culture.representation: detected: strongest story "), lines[0]
-    assert "toward the stereotype" in lines[0]
+    assert "toward the stereotype" in lines[0]  # a signed metric before an unsigned disparity
     findings = pd.read_csv(small_run / "findings.csv")
     n_plain = int(((findings["bias_type"] == "plain") & (findings["status"] == "tested")).sum())
     assert lines[1] == f"plain (negative control: nothing injected): 0 discoveries in {n_plain} tests."

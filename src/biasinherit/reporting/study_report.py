@@ -64,8 +64,9 @@ def _type_line(bt: str, sub: Any, *, control: bool) -> str:
         return f"{bt}: not tested (no bias metric with data)."
     if not len(disc):
         return f"{bt}: not detected ({len(tested)} tested bias metrics)."
-    toward = disc[disc["effect"] > 0]  # toward the stereotype (or more disparity) first
-    best = (toward if len(toward) else disc).iloc[0]
+    # toward the stereotype first, then more disparity (an unsigned gap), then the rest
+    rank = disc.apply(lambda r: 0 if r["effect"] > 0 and r["signed"] else 1 if r["effect"] > 0 else 2, axis=1)
+    best = disc.assign(_rank=rank).sort_values(["_rank", "q_value"], kind="stable").iloc[0]
     more = f"; {len(disc)} of {len(tested)} tested metrics" if len(disc) > 1 else f"; 1 of {len(tested)} tested metrics"
     return f"{bt}: detected: strongest {_metric_label(best)} {_toward(best)} ({_effect(best)}){more}."
 
