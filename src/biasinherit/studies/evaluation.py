@@ -22,6 +22,31 @@ def load_benchmark_items(name: str, path: str, protocol: str) -> tuple[Any, list
     return task, _BENCHMARK_ITEMS[key]
 
 
+def merge_for_scoring(trained: Any) -> Any:
+    """``trained`` with its LoRA adapter folded into the base weights, for scoring only.
+
+    Scoring through an unmerged adapter runs two extra rank-r matmuls per adapted projection
+    per forward pass, memory-bound on a CPU; merged, each projection is one matmul. On
+    SmolLM2-135M a cell's evaluation is about 1.15x faster, but float32 rounding of the merged
+    weights moves log-likelihoods by up to a few 1e-3 (CrowS-Pairs token log-probabilities;
+    metric values within 1e-5), more than the 1e-5 a study cell promises, so study cells do
+    not merge: ``benchmarks/real_cell_cost.py`` measures both. The merge is in place (the
+    adapter is gone afterwards: save the model first). Weights in a half dtype are left
+    unmerged, since folding the update into bfloat16 weights rounds it further; so is any
+    model that is not a PEFT model.
+    """
+    import torch
+
+    merge = getattr(trained.model, "merge_and_unload", None)
+    if merge is None or not callable(merge):
+        return trained
+    if any(p.dtype != torch.float32 for p in trained.model.parameters()):
+        return trained
+    merged = merge()
+    merged.eval()
+    return type(trained)(merged, trained.tokenizer, trained.metadata, trained.loss_curve)
+
+
 def evaluate_trained(trained: Any, config: StudyConfig, *, seed: int) -> tuple[list[dict[str, Any]],
                                                                               dict[str, list[float | None]]]:
     """Rows ``task, metric, kind, value, ci_low, ci_high, n, ...``, and each metric's bootstrap
