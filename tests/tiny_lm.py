@@ -51,3 +51,24 @@ def save_tiny_lm(model: Any, tokenizer: Any, folder: Path) -> Path:
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def save_tiny_llama(folder: Path, *, seed: int = 0) -> Path:
+    """A tiny random Llama (float32, std-0.02 init) with a BPE tokenizer trained on the toy mix,
+    saved as a Hugging Face folder: the hf: model the bf16 and LoRA-merge tests fine-tune."""
+    import torch
+    from toy_mix import toy_mix
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from biasinherit.models.tiny import train_tiny_tokenizer
+
+    texts = [r.prompt or "" for r in toy_mix(1)] + [r.response for r in toy_mix(1)]
+    tok = train_tiny_tokenizer(texts, vocab_size=300)
+    config = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                         pad_token_id=tok.pad_token_id)
+    torch.manual_seed(seed)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder

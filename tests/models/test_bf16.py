@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny_lm import save_tiny_llama
 from toy_mix import toy_mix
 
 from biasinherit.errors import BiasInheritError
 from biasinherit.models import load_model
 from biasinherit.models.backend import HFBackend
 from biasinherit.models.hf import load_hf_causal_lm, load_hf_tokenizer, pick_dtype, training_dtypes
-from biasinherit.models.tiny import train_tiny_tokenizer
 from biasinherit.training import TrainConfig, save_trained, train_model
 
 BF16_PRECISION = 2 ** -8  # bfloat16 keeps 8 significant bits
@@ -36,19 +36,7 @@ PAIRS = [("The nurse said that", " she would finish the report before lunch."),
 
 @pytest.fixture(scope="module")
 def llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    texts = [r.prompt or "" for r in toy_mix(1)] + [r.response for r in toy_mix(1)]
-    tok = train_tiny_tokenizer(texts, vocab_size=300)
-    config = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                         pad_token_id=tok.pad_token_id)
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("llama-bf16")
-    LlamaForCausalLM(config).save_pretrained(path)  # float32 weights, initialised with std 0.02
-    tok.save_pretrained(path)
-    return path
+    return save_tiny_llama(tmp_path_factory.mktemp("llama-bf16"))
 
 
 def _train(llama_dir: Path, dtype: str, **options: object):  # type: ignore[no-untyped-def]

@@ -12,10 +12,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tiny_lm import save_tiny_llama  # noqa: E402
 from toy_mix import toy_mix  # noqa: E402
 
 from biasinherit.models.backend import HFBackend  # noqa: E402
-from biasinherit.models.tiny import train_tiny_tokenizer  # noqa: E402
 from biasinherit.studies.config import StudyConfig  # noqa: E402
 from biasinherit.studies.evaluation import evaluate_trained, merge_for_scoring  # noqa: E402
 from biasinherit.training import TrainConfig, train_model  # noqa: E402
@@ -28,19 +28,7 @@ PAIRS = [("The nurse said that", " she would finish the report."),
 
 @pytest.fixture(scope="module")
 def llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    texts = [r.prompt or "" for r in toy_mix(1)] + [r.response for r in toy_mix(1)]
-    tok = train_tiny_tokenizer(texts, vocab_size=300)
-    config = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                         pad_token_id=tok.pad_token_id)
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("llama-merge")
-    LlamaForCausalLM(config).save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
+    return save_tiny_llama(tmp_path_factory.mktemp("llama-merge"))
 
 
 def _copy(trained: TrainResult) -> TrainResult:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from biasinherit.training import TrainResult
 
-__all__ = ["evaluate", "open_scoring_backend", "train"]
+__all__ = ["evaluate", "train"]
 
 MODEL_KINDS = ("a tiny preset, a model folder, hf:ID, openai:MODEL, a transformers or PEFT model "
                "(with tokenizer=), or what biasinherit.train returned")
@@ -173,18 +173,13 @@ def check_device(device: str) -> None:
             raise BiasInheritError("no MPS device on this machine; use device cpu or auto", field="device")
 
 
-def open_scoring_backend(model: Any, *, tokenizer: Any = None, batch_size: int = 32,
-                         base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY") -> Any:
-    """A scoring backend for ``model`` in any of the forms :data:`MODEL_KINDS` names."""
-    from biasinherit.models.backend import HFBackend, open_backend
+def _in_memory_backend(model: Any, *, tokenizer: Any = None, batch_size: int = 32) -> Any:
+    """A scoring backend for a model already in memory (what :func:`train` returned, a
+    ``transformers`` or PEFT model with its tokenizer); named models are opened by
+    :func:`biasinherit.tasks.evaluate.evaluate_model` after the tasks are checked."""
+    from biasinherit.models.backend import HFBackend
     from biasinherit.training import TrainResult
 
-    if isinstance(model, (str, Path)):
-        _check_named(str(model), tokenizer)
-        from biasinherit.models.check import check_model_spec
-
-        check_model_spec(str(model), field="model")
-        return open_backend(str(model), batch_size=batch_size, base_url=base_url, api_key_env=api_key_env)
     meta = getattr(model, "metadata", None)
     if isinstance(model, TrainResult) or (meta is not None and hasattr(model, "tokenizer")):
         name = f"{meta.base_model} (trained in memory)" if isinstance(model, TrainResult) else meta.base_model
@@ -285,7 +280,7 @@ def evaluate(
                             full=full, seed=seed, n_boot=n_boot, batch_size=batch_size, threads=threads,
                             base_url=base_url, api_key_env=api_key_env, chat_template=chat_template,
                             save_generations=save_generations)
-    backend = None if named else open_scoring_backend(model, tokenizer=tokenizer, batch_size=batch_size)
+    backend = None if named else _in_memory_backend(model, tokenizer=tokenizer, batch_size=batch_size)
     if backend is not None:
         with _eval_mode(backend):
             evaluation = evaluate_model(config, backend=backend, out=Path(out) if out is not None else None,

@@ -103,7 +103,7 @@ def study(
         result = load_study(outcome.run_dir)
         write_report(result)
     result.stage_seconds = {**outcome.stage_seconds, "report": round(time.perf_counter() - t0, 3)}
-    result.outcome = outcome  # type: ignore[attr-defined]
+    result.outcome = outcome
     return result
 
 

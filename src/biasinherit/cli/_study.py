@@ -101,7 +101,8 @@ def study(
                                        force=force, keep_models=keep_models, progress=ui)
     finally:
         ui.stop()
-    outcome = result.outcome  # type: ignore[attr-defined]
+    outcome = result.outcome
+    assert outcome is not None  # set by the run that returned it
     con.print(f"{outcome.cells_run} cells run, {outcome.cells_skipped} reused, "
               f"{outcome.table_rows} result rows in {outcome.seconds:.0f} s")
     if profile:

@@ -10,9 +10,12 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from biasinherit.studies.config import StudyConfig
+
+if TYPE_CHECKING:
+    from biasinherit.studies.run import StudyOutcome
 
 __all__ = ["Study", "load_study"]
 
@@ -27,6 +30,8 @@ class Study:
     run_dir: Path
     manifest: dict[str, Any] = field(repr=False)
     stage_seconds: dict[str, float] = field(default_factory=dict, repr=False)
+    # what the run that returned this Study did (cells run and reused, seconds); None when loaded
+    outcome: StudyOutcome | None = field(default=None, repr=False)
 
     @property
     def config(self) -> StudyConfig:
