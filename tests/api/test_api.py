@@ -153,6 +153,20 @@ def test_evaluate_restores_training_mode(trained):
         trained.model.eval()
 
 
+def test_a_per_task_limit_cuts_only_the_tasks_it_names(trained):
+    """``limit={"coref": 5}`` scores five coref items and every stereo_pairs item; the coref rows
+    equal those of ``limit=5``. A name that is not among the tasks is refused before scoring."""
+    tasks = ["coref", "stereo_pairs"]
+    per_task = biasinherit.evaluate(trained, tasks=tasks, limit={"coref": 5}, n_boot=0)
+    largest = per_task.groupby("task")["n"].max()
+    assert largest["coref"] == 5 and largest["stereo_pairs"] > 5
+    everywhere = biasinherit.evaluate(trained, tasks=["coref"], limit=5, n_boot=0)
+    coref = per_task[per_task["task"] == "coref"]
+    assert coref["value"].tolist() == pytest.approx(everywhere["value"].tolist(), nan_ok=True)
+    with pytest.raises(BiasInheritError, match="limit names 'story', which is not among the tasks run"):
+        biasinherit.evaluate(trained, tasks=["coref"], limit={"story": 3})
+
+
 def test_errors_name_the_keyword_in_python_and_the_flag_on_the_command_line(originals, tmp_path):
     with pytest.raises(BiasInheritError) as info:
         biasinherit.train(originals[:8], batch_size=0)

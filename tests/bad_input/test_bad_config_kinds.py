@@ -162,6 +162,17 @@ def test_contradictory_settings_are_refused(tmp_path: Path) -> None:
         assert err.field == key, (key, str(err))
 
 
+@pytest.mark.parametrize("limit, says", [
+    (0, "must be an integer >= 1, got 0"),
+    ({"coref": 0}, "the limit of 'coref' must be an integer >= 1"),
+    ({"story": 3}, "limit names 'story', which is not among the tasks run (coref)"),
+    ({}, "names no task"),
+])
+def test_a_task_limit_names_tasks_the_study_runs_and_counts_from_one(limit: Any, says: str) -> None:
+    err = _refused({**BASE, "tasks": {"names": ["coref"], "limit": limit}})
+    assert err.field == "tasks.limit" and says in err.message, str(err)
+
+
 # ---- option values: one rule, whichever generator takes the option ----------------------
 
 BAD_VALUES = st.one_of(st.just(math.nan), st.just(-1), st.just(-0.5), st.just(10**9), st.just("lots"),

@@ -228,7 +228,7 @@ def evaluate(
     tasks: str | Sequence[str] | None = None,
     benchmarks: Mapping[str, str] | None = None,
     protocol: str = "original",
-    limit: int | None = None,
+    limit: int | Mapping[str, int] | None = None,
     full: bool = False,
     seed: int = 0,
     n_boot: int = 200,
@@ -244,7 +244,8 @@ def evaluate(
 ) -> pd.DataFrame:
     """Score ``model`` on the bias tasks (default: all ten) and real benchmarks
     (``benchmarks={"crows_pairs": PATH, ...}``); returns the tidy results table (``task``,
-    ``metric``, ``value``, ``ci_low``, ``ci_high``, ``n``, ...). Files
+    ``metric``, ``value``, ``ci_low``, ``ci_high``, ``n``, ...). ``limit``: at most this many
+    items per task, or per task name (``{"story": 40}``: the other tasks keep their size). Files
     (``results.csv``, ``results.json``, ``generations/``) are written only when ``out`` is given,
     as ``lm_eval.simple_evaluate`` does."""
     import pandas as pd

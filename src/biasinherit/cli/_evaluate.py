@@ -19,7 +19,8 @@ def evaluate(
         help="real benchmark NAME=PATH (crows_pairs, bbq, winobias, winogender); repeatable")] = None,
     protocol: Annotated[str, typer.Option(help="benchmark protocol: original | lm-eval")] = "original",
     out: Annotated[Path, typer.Option(help="output folder for results.csv and results.json")] = Path("eval"),
-    limit: Annotated[Optional[int], typer.Option(help="at most this many items per task", min=1, max=10_000_000)] = None,
+    limit: Annotated[Optional[str], typer.Option(
+        help="at most this many items per task: N, or TASK=N,TASK=N (other tasks keep their size)")] = None,
     full: Annotated[bool, typer.Option("--full", help="all built-in items instead of the quick sample")] = False,
     seed: Annotated[int, seed_option("seed for item sampling, generation and bootstrap")] = 0,
     n_boot: Annotated[int, typer.Option(help="bootstrap resamples per metric", min=0, max=1_000_000)] = 200,
@@ -39,6 +40,7 @@ def evaluate(
 ) -> None:
     """Evaluate a model on the bias tasks; writes a tidy results table and prints it."""
     import biasinherit
+    from biasinherit.tasks.base import parse_limit
 
     log_warnings_to_stderr()  # retries of an openai: model are said as they happen
     from rich.table import Table
@@ -47,7 +49,7 @@ def evaluate(
     with as_flags(biasinherit.evaluate, {"benchmarks": "--benchmark"}), con.status("evaluating") as status:
         frame = biasinherit.evaluate(
             model, tasks=tasks, benchmarks=parse_mapping(benchmark, "--benchmark"), protocol=protocol,
-            limit=limit, full=full, seed=seed, n_boot=n_boot, batch_size=batch_size, threads=threads,
+            limit=parse_limit(limit), full=full, seed=seed, n_boot=n_boot, batch_size=batch_size, threads=threads,
             base_url=base_url, api_key_env=api_key_env, chat_template=chat_template,
             save_generations=save_generations, out=out,
             on_task=lambda name, k, n: status.update(f"task {k + 1}/{n}: {name}"))

@@ -81,7 +81,9 @@ class MitigationSection(_Section):
 
 class TasksSection(_Section):
     names: list[str] = Field(default_factory=lambda: ["all"], description="task names, or all")
-    limit: int | None = Field(default=None, description="items per task (default: each task's small size)")
+    limit: int | dict[str, int] | None = Field(default=None, description=(
+        "items per task (default: each task's small size): one number, or a table of task names "
+        "(limit = { story = 40 }; the tasks it does not name keep their size)"))
     full: bool = Field(default=False, description="use each task's full size")
     chat_template: Literal["auto", "on", "off"] = Field(default="auto", description=(
         "generation tasks: prompt through the model's chat template (auto: when it has one)"))

@@ -164,6 +164,20 @@ def _check_contradictions(config: StudyConfig, override: Mapping[str, Any] | Non
     if config.tasks.benchmark_limit is not None and not config.tasks.benchmarks:
         raise BiasInheritError("[tasks] benchmark_limit is given but [tasks] benchmarks names none",
                                field="tasks.benchmark_limit")
+    _check_task_limit(config)
+
+
+def _check_task_limit(config: StudyConfig) -> None:
+    """``[tasks] limit``: a number >= 1, or a table whose keys are tasks the study runs (the
+    benchmarks have ``benchmark_limit``)."""
+    from biasinherit.tasks.base import check_limit
+
+    known = None
+    if isinstance(config.tasks.limit, dict):
+        from biasinherit.tasks.registry import resolve_tasks
+
+        known = [t.name for t in resolve_tasks(",".join(config.tasks.names))]
+    check_limit(config.tasks.limit, "tasks.limit", known)
 
 
 def _check_model(config: StudyConfig) -> None:

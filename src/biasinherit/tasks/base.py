@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -19,9 +19,57 @@ import numpy as np
 from biasinherit.errors import BiasInheritError
 from biasinherit.metrics import Metric, MetricResult, measure
 
-__all__ = ["EvalSettings", "Scoring", "Task", "choose"]
+__all__ = ["EvalSettings", "Scoring", "Task", "TaskLimit", "check_limit", "choose", "parse_limit"]
 
 Scoring = Literal["loglikelihood", "generation"]
+TaskLimit = int | Mapping[str, int] | None  # items per task: one number, or per task name
+
+
+def check_limit(limit: Any, field: str, known: Sequence[str] | None = None) -> TaskLimit:
+    """``limit`` as :class:`EvalSettings` takes it: None, an integer >= 1, or a mapping of task
+    names to integers >= 1 (tasks it does not name keep their size). ``known``: the task names
+    the mapping may use. Raises :class:`BiasInheritError` naming ``field``."""
+    def whole(value: Any, where: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise BiasInheritError(f"{where} must be an integer >= 1, got {value!r}", field=field)
+        return value
+
+    if limit is None:
+        return None
+    if isinstance(limit, Mapping):
+        if not limit:
+            raise BiasInheritError("a per-task limit names no task; give TASK=N pairs or one number", field=field)
+        out: dict[str, int] = {}
+        for name, value in limit.items():
+            if known is not None and name not in known:
+                raise BiasInheritError(f"limit names '{name}', which is not among the tasks run "
+                                       f"({', '.join(known) or 'none'})", field=field)
+            out[str(name)] = whole(value, f"the limit of '{name}'")
+        return out
+    return whole(limit, "limit")
+
+
+def parse_limit(text: str | None, field: str = "--limit") -> TaskLimit:
+    """The command line's ``--limit``: ``N`` (every task) or ``TASK=N,TASK=N``."""
+    if text is None:
+        return None
+    text = text.strip()
+    if "=" not in text:
+        try:
+            return check_limit(int(text), field)
+        except ValueError:
+            raise BiasInheritError(f"limit must be an integer or TASK=N pairs, got '{text}'", field=field) from None
+    pairs: dict[str, int] = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        try:
+            number = int(value)
+        except ValueError:
+            raise BiasInheritError(f"'{part.strip()}' is not TASK=N (N an integer)", field=field) from None
+        if not sep or not name.strip():
+            raise BiasInheritError(f"'{part.strip()}' is not TASK=N", field=field)
+        pairs[name.strip()] = number
+    return check_limit(pairs, field)
 
 
 @dataclass(frozen=True)
@@ -30,10 +78,16 @@ class EvalSettings:
 
     seed: int = 0
     full: bool = False  # every template combination instead of the quick default size
-    limit: int | None = None  # at most this many items per task
+    limit: TaskLimit = None  # at most this many items per task (one number, or per task name)
     n_boot: int = 200  # bootstrap resamples per metric
     protocol: str = "original"  # benchmarks: 'original' or 'lm-eval'
     chat_template: str = "auto"  # generation tasks: prompt through the chat template (auto|on|off)
+
+    def limit_for(self, task: str) -> int | None:
+        """At most this many of ``task``'s items (None: all of its seeded set)."""
+        if isinstance(self.limit, Mapping):
+            return self.limit.get(task)
+        return self.limit
 
 
 class Task(ABC):

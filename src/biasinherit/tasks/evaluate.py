@@ -9,7 +9,7 @@ from typing import Any
 
 from biasinherit.errors import BiasInheritError
 from biasinherit.metrics import MetricResult
-from biasinherit.tasks.base import EvalSettings
+from biasinherit.tasks.base import EvalSettings, TaskLimit, check_limit
 
 __all__ = ["EvaluateConfig", "Evaluation", "evaluate_model"]
 
@@ -20,7 +20,7 @@ class EvaluateConfig:
     tasks: str | None = None  # 'all' or NAME,NAME; None: all unless benchmarks are given
     benchmarks: dict[str, str] = field(default_factory=dict)  # name -> path or hub id
     protocol: str = "original"  # benchmarks: original | lm-eval
-    limit: int | None = None
+    limit: TaskLimit = None  # items per task: one number, or per task name
     full: bool = False
     seed: int = 0
     n_boot: int = 200
@@ -37,8 +37,7 @@ class EvaluateConfig:
         if self.chat_template not in CHAT_TEMPLATE_MODES:
             raise BiasInheritError(f"chat template must be auto, on or off, got '{self.chat_template}'",
                                    field="--chat-template")
-        if self.limit is not None and self.limit < 1:
-            raise BiasInheritError(f"limit must be >= 1, got {self.limit}", field="--limit")
+        check_limit(self.limit, "--limit")
         if self.n_boot < 0:
             raise BiasInheritError(f"n_boot must be >= 0, got {self.n_boot}", field="--n-boot")
         if self.batch_size < 1:
@@ -78,6 +77,7 @@ def evaluate_model(config: EvaluateConfig, *, backend: Any = None, out: Path | N
         b = get_benchmark(name, config.protocol)
         overrides[b.name] = b.load(path)  # load (and validate) before the model
         bench.append(b)
+    check_limit(config.limit, "--limit", [t.name for t in [*tasks, *bench]])  # before the model loads
     if config.threads is not None:
         import torch
 

@@ -49,8 +49,9 @@ def run_tasks(
             items = items_override[task.name]
         else:
             items = task.build_items(seed=settings.seed, full=settings.full)
-        if settings.limit is not None:
-            items = items[: settings.limit]
+        limit = settings.limit_for(task.name)
+        if limit is not None:
+            items = items[:limit]
         task.generation_log = None
         results.extend(task.evaluate(backend, items, settings))
         if generations_dir is not None and task.generation_log is not None:
