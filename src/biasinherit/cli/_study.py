@@ -86,7 +86,8 @@ def study(
         out_con.print(table)
         est = plan["estimate"]
         if est is None:
-            when = "depends on the model and hardware"
+            when = ("none: it depends on the model and hardware (estimates cover the tiny models and local "
+                    "hf: folders of the Llama family on the CPU, with the builtin generator)")
         else:
             when = (f"~{format_minutes(est['seconds'])} on this machine now (it runs at "
                     f"{1 / est['slowness']:.2f}x the speed of the 2-core reference machine)")

@@ -162,7 +162,8 @@ def compute_cell(
     timings["train"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    rows, replicates = evaluate_trained(trained, config, seed=cell.seed)
+    task_seconds: dict[str, float] = {}
+    rows, replicates = evaluate_trained(trained, config, seed=cell.seed, seconds=task_seconds)
     timings["evaluate"] = time.perf_counter() - t0
 
     if model_dir is not None:
@@ -180,6 +181,8 @@ def compute_cell(
         "n_augmented": sum(r.source == "augmented" for r in mix),
         "final_loss": trained.metadata.final_loss,
         "timings": {k: round(v, 3) for k, v in timings.items()},
+        "task_seconds": {k: round(v, 3) for k, v in task_seconds.items()},  # where evaluate's time went
+        "train_tokens_per_second": trained.metadata.tokens_per_second,
         "placement": _placement(trained.model, gpus, started),
     }
 

@@ -47,11 +47,12 @@ def merge_for_scoring(trained: Any) -> Any:
     return type(trained)(merged, trained.tokenizer, trained.metadata, trained.loss_curve)
 
 
-def evaluate_trained(trained: Any, config: StudyConfig, *, seed: int) -> tuple[list[dict[str, Any]],
-                                                                              dict[str, list[float | None]]]:
+def evaluate_trained(trained: Any, config: StudyConfig, *, seed: int, seconds: dict[str, float] | None = None,
+                     ) -> tuple[list[dict[str, Any]], dict[str, list[float | None]]]:
     """Rows ``task, metric, kind, value, ci_low, ci_high, n, ...``, and each metric's bootstrap
     replicates (``"task|metric" -> values``, 6 significant digits, NaN as None). Every cell
-    resamples the same items, so a study can pair replicates across cells."""
+    resamples the same items, so a study can pair replicates across cells. ``seconds``, when
+    given, receives each task's (and benchmark's) time."""
     from biasinherit.models.backend import HFBackend
     from biasinherit.tasks.base import EvalSettings
     from biasinherit.tasks.registry import resolve_tasks
@@ -65,7 +66,7 @@ def evaluate_trained(trained: Any, config: StudyConfig, *, seed: int) -> tuple[l
     # the task data is the same for every cell (seed 0); the cell's seed varies training only
     settings = EvalSettings(seed=0, full=config.tasks.full, limit=config.tasks.limit,
                             chat_template=config.tasks.chat_template)
-    results, _seconds = run_tasks(backend, tasks, settings)
+    results, task_seconds = run_tasks(backend, tasks, settings)
     if config.tasks.benchmarks:
         bench, overrides = [], {}
         for name, path in config.tasks.benchmarks.items():
@@ -73,8 +74,11 @@ def evaluate_trained(trained: Any, config: StudyConfig, *, seed: int) -> tuple[l
             bench.append(task)
             overrides[task.name] = items
         bench_settings = EvalSettings(seed=0, limit=config.tasks.benchmark_limit, protocol=config.tasks.protocol)
-        more, _ = run_tasks(backend, bench, bench_settings, items_override=overrides)
+        more, bench_seconds = run_tasks(backend, bench, bench_settings, items_override=overrides)
         results.extend(more)
+        task_seconds.update(bench_seconds)
+    if seconds is not None:
+        seconds.update(task_seconds)
     rows = []
     replicates: dict[str, list[float | None]] = {}
     for r in results:
