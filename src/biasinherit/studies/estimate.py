@@ -136,30 +136,17 @@ def estimate_seconds(config: StudyConfig, cells: list[Cell], *, cores: int = 2,
     """Estimated wall seconds on this machine and their parts, or None for hf models.
     ``slowness``: this machine against the reference (default: measured by
     :func:`machine_slowness`, about a second); 1.0 gives the reference machine's time."""
-    from biasinherit.mixing import mix_counts
 
     preset = _preset(config)
     if preset is None:
         return _estimate_hf(config, cells, cores=cores, slowness=slowness)
     speed = TRAIN_TOKENS_PER_SECOND[preset]
-    n_original = config.data.corpus_size if config.data.path is None else None
-    if n_original is None:
-        from biasinherit.records import load_records
-
-        n_original = len(load_records(config.data.path, columns=config.data.columns or None))
-    epochs = config.model.get("epochs") or 4
+    n_original = _n_original(config)
     pretrain = (n_original * TOKENS_PER_RECORD * config.pretrain.epochs / speed) if config.uses_base else 0.0
     evaluation = _eval_seconds(config)
-    cell_seconds = 0.0
-    for cell in cells:
-        size = mix_counts(cell.ratio, size=config.mix.size, n_original=n_original, mode=config.mix.mode).total
-        train = size * TOKENS_PER_RECORD * epochs / speed
-        if cell.mitigation == "loss":
-            train *= LOSS_MITIGATION_COST
-        cell_seconds += train + evaluation
-    audits = 0.0
-    if config.audit.enabled:
-        audits = len(config.bias_types) * 2 * config.audit.max_records * AUDIT_SECONDS_PER_RECORD
+    cell_seconds = _cells_seconds(config, cells, n_original, tokens_per_record=TOKENS_PER_RECORD,
+                                  epochs=config.model.get("epochs") or 4, speed=speed, per_cell=evaluation)
+    audits = _audit_seconds(config)
     workers = min(config.executor.resolved_workers(config.model), cores)
     # the base trains on one core while the audits start on the other; then the cells share all
     # cores with whatever audit work is left
@@ -171,6 +158,37 @@ def estimate_seconds(config: StudyConfig, cells: list[Cell], *, cores: int = 2,
             "pretrain": pretrain, "cells_cpu": cell_seconds, "audits_cpu": audits,
             "evaluation_per_cell": evaluation, "workers": workers, "cores": cores,
             "per_cell_mean": cell_seconds / len(cells) if cells else math.nan}
+
+
+def _n_original(config: StudyConfig) -> int:
+    """Records of original data: the built-in corpus's size, or the file's."""
+    if config.data.path is None:
+        return config.data.corpus_size
+    from biasinherit.records import load_records
+
+    return len(load_records(config.data.path, columns=config.data.columns or None))
+
+
+def _cells_seconds(config: StudyConfig, cells: list[Cell], n_original: int, *, tokens_per_record: float,
+                   epochs: int, speed: float, per_cell: float) -> float:
+    """Reference seconds of every cell: its fine-tuning (tokens over ``speed``) and ``per_cell``
+    (the evaluation, and for hf models loading the model)."""
+    from biasinherit.mixing import mix_counts
+
+    total = 0.0
+    for cell in cells:
+        size = mix_counts(cell.ratio, size=config.mix.size, n_original=n_original, mode=config.mix.mode).total
+        train = size * tokens_per_record * epochs / speed
+        if cell.mitigation == "loss":
+            train *= LOSS_MITIGATION_COST
+        total += train + per_cell
+    return total
+
+
+def _audit_seconds(config: StudyConfig) -> float:
+    if not config.audit.enabled:
+        return 0.0
+    return len(config.bias_types) * 2 * config.audit.max_records * AUDIT_SECONDS_PER_RECORD
 
 
 def _hf_folder(config: StudyConfig) -> Path | None:
@@ -271,7 +289,6 @@ def _hf_eval_seconds(config: StudyConfig, folder: Path) -> float | None:
 def _estimate_hf(config: StudyConfig, cells: list[Cell], *, cores: int, slowness: float | None
                  ) -> dict[str, Any] | None:
     """:func:`estimate_seconds` for an ``hf:`` model folder (None where it cannot be told)."""
-    from biasinherit.mixing import mix_counts
 
     folder = _hf_folder(config)
     if folder is None or config.generator.name != "builtin" or config.executor.gpus_per_cell:
@@ -283,25 +300,13 @@ def _estimate_hf(config: StudyConfig, cells: list[Cell], *, cores: int, slowness
         return None
     scale = params / HF_REFERENCE_MATMUL_PARAMS
     evaluation *= scale
-    n_original = config.data.corpus_size if config.data.path is None else None
-    if n_original is None:
-        from biasinherit.records import load_records
-
-        n_original = len(load_records(config.data.path, columns=config.data.columns or None))
-    epochs = config.model.get("epochs") or 3
     speed = HF_TRAIN_TOKENS_PER_SECOND / scale
     if not config.model.get("lora", False):
         speed /= HF_FULL_FINE_TUNING_COST
-    cell_seconds = 0.0
-    for cell in cells:
-        size = mix_counts(cell.ratio, size=config.mix.size, n_original=n_original, mode=config.mix.mode).total
-        train = size * per_record * epochs / speed
-        if cell.mitigation == "loss":
-            train *= LOSS_MITIGATION_COST
-        cell_seconds += HF_CELL_OVERHEAD_SECONDS + train + evaluation
-    audits = 0.0
-    if config.audit.enabled:
-        audits = len(config.bias_types) * 2 * config.audit.max_records * AUDIT_SECONDS_PER_RECORD
+    cell_seconds = _cells_seconds(config, cells, _n_original(config), tokens_per_record=per_record,
+                                  epochs=config.model.get("epochs") or 3, speed=speed,
+                                  per_cell=HF_CELL_OVERHEAD_SECONDS + evaluation)
+    audits = _audit_seconds(config)
     workers = min(config.executor.resolved_workers(config.model), cores)
     # the reference cells ran on HF_REFERENCE_THREADS threads: their core-seconds, spread over the
     # cores the study's workers use
