@@ -15,3 +15,5 @@ MAX_RECORDS = 1_000_000
 MAX_SEED = 2**32 - 1
 MAX_THREADS = 1024
 MAX_BATCH = 65536
+# evaluate --limit, [tasks] limit: items per task (the largest full task has thousands)
+MAX_TASK_LIMIT = 10_000_000

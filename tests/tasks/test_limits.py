@@ -17,7 +17,7 @@ def test_the_command_line_limit_reads_a_number_or_task_pairs():
 @pytest.mark.parametrize("text, says", [
     ("0", "must be an integer >= 1"), ("lots", "an integer or TASK=N pairs"), ("story=x", "'story=x' is not TASK=N"),
     ("=3", "'=3' is not TASK=N"), ("story=0", "the limit of 'story' must be an integer >= 1"),
-    ("story=3,coref", "'coref' is not TASK=N"),
+    ("story=3,coref", "'coref' is not TASK=N"), ("99999999999999999999", "must be at most 10,000,000"),
 ])
 def test_a_bad_command_line_limit_is_one_line_naming_the_flag(text, says):
     with pytest.raises(BiasInheritError, match=None) as info:

@@ -29,9 +29,13 @@ def check_limit(limit: Any, field: str, known: Sequence[str] | None = None) -> T
     """``limit`` as :class:`EvalSettings` takes it: None, an integer >= 1, or a mapping of task
     names to integers >= 1 (tasks it does not name keep their size). ``known``: the task names
     the mapping may use. Raises :class:`BiasInheritError` naming ``field``."""
+    from biasinherit.limits import MAX_TASK_LIMIT
+
     def whole(value: Any, where: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise BiasInheritError(f"{where} must be an integer >= 1, got {value!r}", field=field)
+        if value > MAX_TASK_LIMIT:
+            raise BiasInheritError(f"{where} must be at most {MAX_TASK_LIMIT:,}, got {value}", field=field)
         return value
 
     if limit is None:
