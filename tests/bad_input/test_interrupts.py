@@ -18,9 +18,16 @@ pytestmark = [pytest.mark.slow,
 
 
 def _start(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    """The command as a terminal starts it: its own process group, Ctrl-C at its default (a test
+    run before this one may leave the worker ignoring it, and an ignored signal is inherited)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen([sys.executable, "-m", "biasinherit", *args], cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=_default_interrupts)
+
+
+def _default_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_busy(proc: subprocess.Popen[str], ready: callable, timeout: float = 60.0) -> None:  # type: ignore[valid-type]
