@@ -199,11 +199,16 @@ def test_unknown_task_fails_at_construction_with_a_hint() -> None:
 
 @pytest.mark.parametrize(("kwargs", "field"), [
     ({"every_n_steps": 0}, "every_n_steps"), ({"limit": 0}, "limit"), ({"chat_template": "yes"}, "chat_template"),
-    ({"tasks": []}, "tasks"),
+    ({"tasks": []}, "tasks"), ({"tasks": ["coref"], "limit": {"story": 3}}, "limit"),
 ])
 def test_bad_settings_fail_at_construction(kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(BiasInheritError, match=rf"field '{field}'"):
         BiasInheritanceCallback(**kwargs)
+
+
+def test_a_per_task_limit_cuts_only_the_tasks_it_names() -> None:
+    cb = BiasInheritanceCallback(tasks=["coref", "stereo_pairs"], limit={"coref": 3})
+    assert len(cb.items["coref"]) == 3 and len(cb.items["stereo_pairs"]) > 3
 
 
 def test_missing_tokenizer_fails_before_training(texts: list[str], tmp_path: Path) -> None:

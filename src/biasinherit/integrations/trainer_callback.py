@@ -31,14 +31,14 @@ import inspect
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from transformers import TrainerCallback
 
 from biasinherit.errors import BiasInheritError
 from biasinherit.metrics import MetricResult
-from biasinherit.tasks.base import EvalSettings, Task
+from biasinherit.tasks.base import EvalSettings, Task, check_limit
 
 __all__ = ["HISTORY_COLUMNS", "NO_TOKENIZER", "BiasInheritanceCallback"]
 
@@ -55,8 +55,8 @@ class BiasInheritanceCallback(TrainerCallback):
     """Score the model in training on built-in tasks every ``every_n_steps`` optimizer steps.
 
     ``tasks``: task names (or ``"all"``, or ``"a,b"``) of :mod:`biasinherit.tasks.registry`;
-    ``limit``: at most this many items per task (the first ones of the seeded set, as
-    ``biasinherit evaluate --limit`` takes them). Items are built once, here, so every point of a
+    ``limit``: at most this many items per task, or per task name (the first ones of the seeded
+    set, as ``biasinherit evaluate --limit`` takes them). Items are built once, here, so every point of a
     curve scores the same items. ``at_train_end``: also score after the last step when it is not a
     multiple of ``every_n_steps``.
 
@@ -77,7 +77,7 @@ class BiasInheritanceCallback(TrainerCallback):
         *,
         tasks: Sequence[str] | str = ("stereo_pairs",),
         every_n_steps: int = 100,
-        limit: int | None = None,
+        limit: int | Mapping[str, int] | None = None,
         at_train_end: bool = True,
         tokenizer: Any = None,
         add_bos: bool | None = None,
@@ -93,8 +93,6 @@ class BiasInheritanceCallback(TrainerCallback):
 
         if isinstance(every_n_steps, bool) or not isinstance(every_n_steps, int) or every_n_steps < 1:
             raise BiasInheritError(f"must be an integer >= 1, got {every_n_steps!r}", field="every_n_steps")
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-            raise BiasInheritError(f"must be None or an integer >= 1, got {limit!r}", field="limit")
         if n_boot < 0:
             raise BiasInheritError(f"must be >= 0, got {n_boot}", field="n_boot")
         if batch_size < 1:
@@ -104,6 +102,7 @@ class BiasInheritanceCallback(TrainerCallback):
         if not prefix:
             raise BiasInheritError("must not be empty (it namespaces the logged keys)", field="prefix")
         self.tasks: list[Task] = _resolve(tasks)
+        limit = check_limit(limit, "limit", [t.name for t in self.tasks])  # one number, or per task
         self.every_n_steps = every_n_steps
         self.limit = limit
         self.at_train_end = at_train_end
@@ -114,7 +113,7 @@ class BiasInheritanceCallback(TrainerCallback):
         self.prefix = prefix
         self.settings = EvalSettings(seed=seed, full=full, limit=limit, n_boot=n_boot, chat_template=chat_template)
         self.items: dict[str, list[Any]] = {
-            t.name: t.build_items(seed=seed, full=full)[:limit] for t in self.tasks}
+            t.name: t.build_items(seed=seed, full=full)[:self.settings.limit_for(t.name)] for t in self.tasks}
         self.seconds: dict[int, float] = {}
         self._rows: list[dict[str, Any]] = []
         self._pending: tuple[int, dict[str, float]] | None = None
