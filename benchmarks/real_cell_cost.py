@@ -12,6 +12,11 @@ log-likelihood the tasks asked for (sums and per-token values), and the one that
 ``--profile FILE`` writes a cProfile of the first unmerged run. Study cells score unmerged (the
 merge moves log-likelihoods by more than 1e-5; see ``merge_for_scoring``).
 
+``--after bf16`` casts the merged model to bfloat16 before scoring (on a CPU with AMX its matrix
+multiplies are several times float32's); ``--config FILE`` takes the cell from a study config
+(its model, schedule, data sizes, tasks, per-task limits and benchmarks; ``--bias-type`` picks the
+type), e.g. ``--config examples/real_six_types.toml --bias-type gender.stereotype``.
+
     .venv/bin/python benchmarks/real_cell_cost.py --model ~/.cache/biasinherit/models/smollm2-135m-instruct \\
         --size 60 --threads 2 --repeats 2 --benchmark-limit 150 \\
         --benchmarks crows_pairs=../shared/data/crows_pairs/crows_pairs_anonymized.csv,bbq=../shared/data/bbq/Age.jsonl
@@ -88,6 +93,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="the executor's threads per cell")
     parser.add_argument("--repeats", type=int, default=1, help="rounds of (unmerged, merged), alternating")
     parser.add_argument("--profile", default=None, help="write a cProfile of the unmerged evaluation here")
+    parser.add_argument("--after", choices=["merged", "bf16"], default="merged",
+                        help="what is scored after: the merged adapter, or the merged model in bfloat16")
+    parser.add_argument("--config", default=None, help="a study config whose cell to take (see above)")
     args = parser.parse_args()
 
     from copy import deepcopy as copy_module
@@ -104,18 +112,38 @@ def main() -> None:
 
     logging.basicConfig(level=logging.WARNING)
     benchmarks = dict(item.split("=", 1) for item in args.benchmarks.split(",")) if args.benchmarks else {}
-    config = StudyConfig.model_validate({
-        "name": "real-cell-cost", "bias_types": [args.bias_type], "ratios": [1.0], "seeds": [0],
-        "pretrain": {"enabled": False},
-        "model": {"model": f"hf:{args.model}", "lora": True, "epochs": 1, "batch_size": 8},
-        "tasks": {"names": args.tasks.split(","), "limit": args.limit, "benchmarks": benchmarks,
-                  "benchmark_limit": args.benchmark_limit},
-        "executor": {"workers": 1, "threads": args.threads},
-    })
+    if args.config:
+        from biasinherit.studies.config import load_study_config
+
+        config = load_study_config(args.config)
+        args.model = config.model["model"]
+        args.tasks, args.limit, args.size = ",".join(config.tasks.names), config.tasks.limit, config.mix.size
+        benchmarks = config.tasks.benchmarks
+    else:
+        config = StudyConfig.model_validate({
+            "name": "real-cell-cost", "bias_types": [args.bias_type], "ratios": [1.0], "seeds": [0],
+            "pretrain": {"enabled": False},
+            "model": {"model": f"hf:{args.model}", "lora": True, "epochs": 1, "batch_size": 8},
+            "tasks": {"names": args.tasks.split(","), "limit": args.limit, "benchmarks": benchmarks,
+                      "benchmark_limit": args.benchmark_limit},
+            "executor": {"workers": 1, "threads": args.threads},
+        })
     torch.set_num_threads(args.threads)  # as compute_cell does
-    original = build_corpus(CorpusConfig(size=args.size, seed=0))
-    augmented = BuiltinGenerator().generate(original, GenerationRequest(bias_type=args.bias_type, n=args.size, seed=0))
-    mix = mix_at_ratio(original, augmented, ratio=1.0, size=args.size, seed=0)
+    if args.config:  # the study's own original and augmented records and its first seed's mix
+        import tempfile
+
+        from biasinherit.studies.shared import prepare_augmented, prepare_original
+
+        with tempfile.TemporaryDirectory() as run_dir:
+            original = prepare_original(config, Path(run_dir))
+            augmented = prepare_augmented(config, Path(run_dir), args.bias_type, original)
+        mix = mix_at_ratio(original, augmented, ratio=1.0, size=config.mix.size, mode=config.mix.mode,
+                           seed=config.seeds[0], draw_seed=config.mix.draw_seed)
+    else:
+        original = build_corpus(CorpusConfig(size=args.size, seed=0))
+        augmented = BuiltinGenerator().generate(original, GenerationRequest(bias_type=args.bias_type, n=args.size,
+                                                                            seed=0))
+        mix = mix_at_ratio(original, augmented, ratio=1.0, size=args.size, seed=0)
     train_config = config.train_config(seed=0, mitigation=args.mitigation, bias_type=args.bias_type)
     t0 = time.perf_counter()
     trained = train_model(train_config, mix)
@@ -132,6 +160,8 @@ def main() -> None:
         labels.clear()
         t0 = time.perf_counter()
         scored = merge_for_scoring(model) if model is not trained else model
+        if model is not trained and args.after == "bf16":
+            scored.model.to(torch.bfloat16)
         if profile:
             import cProfile
 
@@ -158,10 +188,14 @@ def main() -> None:
     print(f"model {args.model}, mix {args.size}, tasks {args.tasks}, limit {args.limit}, "
           f"benchmarks {sorted(benchmarks) or 'none'}, threads {args.threads}, train {train_s:.1f}s")
     print(f"evaluation before (unmerged adapter): median {before_s:.2f}s of {[round(t, 2) for t in before_times]}")
-    print(f"evaluation after (merged, the merge included): median {after_s:.2f}s of {[round(t, 2) for t in after_times]}"
+    print(f"evaluation after ({args.after}, the merge included): median {after_s:.2f}s of {[round(t, 2) for t in after_times]}"
           f"  speedup {before_s / after_s:.2f}x")
     print(f"metric rows: {len(before_rows)}; max |diff| value {diffs['value']:.3g}, ci_low {diffs['ci_low']:.3g}, "
           f"ci_high {diffs['ci_high']:.3g}, bootstrap replicates {reps:.3g}")
+    moved = [(abs(a["value"] - b["value"]), f"{a['task']}/{a['metric']}") for a, b in zip(before_rows, after_rows)
+             if a["value"] is not None and b["value"] is not None and not (math.isnan(a["value"]) or math.isnan(b["value"]))]
+    if moved:
+        print("metrics that moved most: " + ", ".join(f"{name} {d:.3g}" for d, name in sorted(moved, reverse=True)[:3]))
     rel = max((abs(a - b) / max(abs(a), 1e-12) for a, b in zip(before_ll, after_ll, strict=False)), default=0.0)
     print(f"log-likelihoods (sums and per-token): {len(before_ll)} before, {len(after_ll)} after; "
           f"max |diff| {_max_diff(before_ll, after_ll):.3g}, max relative diff {rel:.3g}, "
