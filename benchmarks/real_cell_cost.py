@@ -144,7 +144,7 @@ def main() -> None:
         augmented = BuiltinGenerator().generate(original, GenerationRequest(bias_type=args.bias_type, n=args.size,
                                                                             seed=0))
         mix = mix_at_ratio(original, augmented, ratio=1.0, size=args.size, seed=0)
-    train_config = config.train_config(seed=0, mitigation=args.mitigation, bias_type=args.bias_type)
+    train_config = config.train_config(seed=config.seeds[0], mitigation=args.mitigation, bias_type=args.bias_type)
     t0 = time.perf_counter()
     trained = train_model(train_config, mix)
     train_s = time.perf_counter() - t0
