@@ -67,6 +67,12 @@ class TrainConfig(BaseModel):
         "at most the model's limit and 1024)",
     )
     grad_accum_steps: int = Field(default=1, description="batches accumulated per optimizer step")
+    batching: Literal["length", "position"] = Field(
+        default="length",
+        description="length: batches of records of similar length (little padding); position: batches "
+        "by position in the mix alone, so two paired mixes of one seed (the same items, some replaced "
+        "by their augmentations) are trained in the same batches and order",
+    )
     gradient_checkpointing: bool = Field(default=False, description="trade compute for memory (hf)")
     lora: bool = Field(default=False, description="train a LoRA adapter instead of all weights (hf)")
     lora_r: int = Field(default=8, description="LoRA rank")

@@ -28,6 +28,7 @@ __all__ = [
     "encode_example",
     "length_grouped_batches",
     "padding_efficiency",
+    "positional_batches",
 ]
 
 MEGA_BATCH_FACTOR = 50  # batches per sorted chunk
@@ -136,6 +137,18 @@ def length_grouped_batches(
         batches += [part[b : b + batch_size] for b in range(0, len(part), batch_size)]
     rng.shuffle(batches)
     return batches
+
+
+def positional_batches(n: int, batch_size: int, *, seed: int, epoch: int) -> list[list[int]]:
+    """Indices ``0..n-1`` in batches by position alone: a seeded permutation, changed every epoch,
+    cut into consecutive batches. Unlike :func:`length_grouped_batches` the batches do not depend
+    on the records' lengths, so two mixes of one size whose positions hold the same items (a paired
+    mix at two bias ratios, see :mod:`biasinherit.mixing`) get the same batches in the same order
+    and their models differ only by what augmentation did to the records."""
+    rng = random.Random(f"{seed}:{epoch}:position")
+    order = list(range(n))
+    rng.shuffle(order)
+    return [order[b : b + batch_size] for b in range(0, n, batch_size)]
 
 
 def padding_efficiency(lengths: Sequence[int], batches: Sequence[Sequence[int]]) -> float:

@@ -38,6 +38,7 @@ from biasinherit.training.data import (
     encode_example,
     length_grouped_batches,
     padding_efficiency,
+    positional_batches,
 )
 from biasinherit.training.loss import counterfactual_divergence, labelled_token_nll, source_weighted_loss, token_nll
 from biasinherit.training.mask import MASK_PLACEHOLDER, bias_spans, replace_spans
@@ -402,7 +403,10 @@ def train_model(
         curve: list[dict[str, float]] = []
         step, tokens, started = 0, 0, time.perf_counter()
         for epoch in range(epochs):
-            batches = length_grouped_batches(lengths, config.batch_size, seed=config.seed, epoch=epoch)
+            if config.batching == "position":
+                batches = positional_batches(len(lengths), config.batch_size, seed=config.seed, epoch=epoch)
+            else:
+                batches = length_grouped_batches(lengths, config.batch_size, seed=config.seed, epoch=epoch)
             if epoch == 0:
                 log.info("padding efficiency %.3f", padding_efficiency(lengths, batches))
             accumulated = 0.0
