@@ -1,4 +1,4 @@
-"""One real-model study cell's evaluation, before and after merging the LoRA adapter.
+"""One real-model study cell's evaluation, before and after merging the LoRA adapter (or another change).
 
 Fine-tunes a pretrained ``hf:`` model with LoRA on one cell's mix (the built-in corpus and
 ``builtin`` data of one bias type at ratio 1), then scores it as a study cell does
@@ -12,7 +12,9 @@ log-likelihood the tasks asked for (sums and per-token values), and the one that
 ``--profile FILE`` writes a cProfile of the first unmerged run. Study cells score unmerged (the
 merge moves log-likelihoods by more than 1e-5; see ``merge_for_scoring``).
 
-``--after bf16`` casts the merged model to bfloat16 before scoring (on a CPU with AMX its matrix
+``--after batch64`` scores the unmerged adapter again, with 64 rows a forward pass instead of
+32 (the same arithmetic in other batch shapes: what a larger batch would win, and whether greedy
+generations survive the different rounding). ``--after bf16`` casts the merged model to bfloat16 before scoring (on a CPU with AMX its matrix
 multiplies are several times float32's); ``--config FILE`` takes the cell from a study config
 (its model, schedule, data sizes, tasks, per-task limits and benchmarks; ``--bias-type`` picks the
 type), e.g. ``--config examples/real_six_types.toml --bias-type gender.stereotype``.
@@ -39,12 +41,18 @@ from typing import Any  # noqa: E402
 TASKS = ["stereo_pairs", "coref", "toxicity_detection", "sentiment_cf", "bias_qa"]
 
 
-def _recording(calls: list[float], labels: list[str]) -> Any:
+def _recording(calls: list[float], labels: list[str], texts: list[str]) -> Any:
     """Wrap ``HFBackend``'s scoring methods so that every log-likelihood they return is kept
-    (``labels``: for each, what it is: a sum or a token's, and the scored text)."""
+    (``labels``: for each, what it is: a sum or a token's, and the scored text), and every text
+    it generates (``texts``)."""
     from biasinherit.models.backend import HFBackend
 
-    plain, per_token = HFBackend.loglikelihood, HFBackend.token_loglikelihoods
+    plain, per_token, generate = HFBackend.loglikelihood, HFBackend.token_loglikelihoods, HFBackend.generate
+
+    def generated(self: Any, prompts: Any, **kwargs: Any) -> list[str]:
+        out = generate(self, prompts, **kwargs)
+        texts.extend(out)
+        return out
 
     def loglikelihood(self: Any, pairs: Any, **kwargs: Any) -> list[float]:
         out = plain(self, pairs, **kwargs)
@@ -63,6 +71,7 @@ def _recording(calls: list[float], labels: list[str]) -> Any:
 
     HFBackend.loglikelihood = loglikelihood  # type: ignore[method-assign]
     HFBackend.token_loglikelihoods = token_loglikelihoods  # type: ignore[method-assign]
+    HFBackend.generate = generated  # type: ignore[method-assign]
 
 
 def _max_diff(a: list[float | None], b: list[float | None]) -> float:
@@ -93,8 +102,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="the executor's threads per cell")
     parser.add_argument("--repeats", type=int, default=1, help="rounds of (unmerged, merged), alternating")
     parser.add_argument("--profile", default=None, help="write a cProfile of the unmerged evaluation here")
-    parser.add_argument("--after", choices=["merged", "bf16"], default="merged",
-                        help="what is scored after: the merged adapter, or the merged model in bfloat16")
+    parser.add_argument("--after", choices=["merged", "bf16", "batch64"], default="merged",
+                        help="what is scored after: the merged adapter, the merged model in bfloat16, or the "
+                             "unmerged adapter at 64 rows a batch")
     parser.add_argument("--config", default=None, help="a study config whose cell to take (see above)")
     args = parser.parse_args()
 
@@ -151,33 +161,38 @@ def main() -> None:
 
     calls: list[float] = []
     labels: list[str] = []
-    _recording(calls, labels)
+    texts: list[str] = []
+    _recording(calls, labels, texts)
 
-    def evaluate(model: Any, profile: str | None = None) -> tuple[float, Any, Any, list[float]]:
-        """(seconds, rows, replicates, log-likelihoods) of one evaluation; a PEFT model is
-        merged (a copy of it, so the next round can score the unmerged one again)."""
+    def evaluate(model: Any, profile: str | None = None) -> tuple[float, Any, Any, list[float], list[str]]:
+        """(seconds, rows, replicates, log-likelihoods, generated texts) of one evaluation; a PEFT
+        model is merged (a copy of it, so the next round can score the unmerged one again), unless
+        ``--after batch64``."""
         calls.clear()
         labels.clear()
+        texts.clear()
         t0 = time.perf_counter()
-        scored = merge_for_scoring(model) if model is not trained else model
-        if model is not trained and args.after == "bf16":
+        after = model is not trained
+        batch_size = 64 if after and args.after == "batch64" else 32
+        scored = merge_for_scoring(model) if after and args.after != "batch64" else model
+        if after and args.after == "bf16":
             scored.model.to(torch.bfloat16)
         if profile:
             import cProfile
 
             profiler = cProfile.Profile()
-            rows, reps = profiler.runcall(evaluate_trained, scored, config, seed=0)
+            rows, reps = profiler.runcall(evaluate_trained, scored, config, seed=0, batch_size=batch_size)
             profiler.dump_stats(profile)
         else:
-            rows, reps = evaluate_trained(scored, config, seed=0)
-        return time.perf_counter() - t0, rows, reps, list(calls)
+            rows, reps = evaluate_trained(scored, config, seed=0, batch_size=batch_size)
+        return time.perf_counter() - t0, rows, reps, list(calls), list(texts)
 
     before_times, after_times = [], []
     for round_ in range(args.repeats):  # alternating, so a change of load hits both
         copy = type(trained)(copy_module(trained.model), trained.tokenizer, trained.metadata, trained.loss_curve)
-        seconds, before_rows, before_reps, before_ll = evaluate(trained, args.profile if round_ == 0 else None)
+        seconds, before_rows, before_reps, before_ll, before_texts = evaluate(trained, args.profile if round_ == 0 else None)
         before_times.append(seconds)
-        seconds, after_rows, after_reps, after_ll = evaluate(copy)
+        seconds, after_rows, after_reps, after_ll, after_texts = evaluate(copy)
         after_times.append(seconds)
         del copy
 
@@ -188,7 +203,8 @@ def main() -> None:
     print(f"model {args.model}, mix {args.size}, tasks {args.tasks}, limit {args.limit}, "
           f"benchmarks {sorted(benchmarks) or 'none'}, threads {args.threads}, train {train_s:.1f}s")
     print(f"evaluation before (unmerged adapter): median {before_s:.2f}s of {[round(t, 2) for t in before_times]}")
-    print(f"evaluation after ({args.after}, the merge included): median {after_s:.2f}s of {[round(t, 2) for t in after_times]}"
+    merge_note = "" if args.after == "batch64" else ", the merge included"
+    print(f"evaluation after ({args.after}{merge_note}): median {after_s:.2f}s of {[round(t, 2) for t in after_times]}"
           f"  speedup {before_s / after_s:.2f}x")
     print(f"metric rows: {len(before_rows)}; max |diff| value {diffs['value']:.3g}, ci_low {diffs['ci_low']:.3g}, "
           f"ci_high {diffs['ci_high']:.3g}, bootstrap replicates {reps:.3g}")
@@ -196,6 +212,8 @@ def main() -> None:
              if a["value"] is not None and b["value"] is not None and not (math.isnan(a["value"]) or math.isnan(b["value"]))]
     if moved:
         print("metrics that moved most: " + ", ".join(f"{name} {d:.3g}" for d, name in sorted(moved, reverse=True)[:3]))
+    same = sum(a == b for a, b in zip(before_texts, after_texts, strict=False))
+    print(f"generated texts: {same} of {len(before_texts)} the same after ({len(after_texts)} generated)")
     rel = max((abs(a - b) / max(abs(a), 1e-12) for a, b in zip(before_ll, after_ll, strict=False)), default=0.0)
     print(f"log-likelihoods (sums and per-token): {len(before_ll)} before, {len(after_ll)} after; "
           f"max |diff| {_max_diff(before_ll, after_ll):.3g}, max relative diff {rel:.3g}, "

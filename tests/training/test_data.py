@@ -10,6 +10,7 @@ from biasinherit.training.data import (
     encode_example,
     length_grouped_batches,
     padding_efficiency,
+    positional_batches,
 )
 from biasinherit.training.mask import IGNORE_INDEX
 
@@ -63,6 +64,15 @@ def test_length_grouped_batches_are_seeded_complete_and_tight() -> None:
     random.Random(0).shuffle(order)
     unsorted = [order[i : i + 16] for i in range(0, 1000, 16)]
     assert padding_efficiency(lengths, batches) > 0.9 > padding_efficiency(lengths, unsorted)
+
+
+def test_positional_batches_are_seeded_complete_and_per_epoch() -> None:
+    batches = positional_batches(203, 8, seed=0, epoch=0)
+    assert sorted(i for b in batches for i in b) == list(range(203))
+    assert [len(b) for b in batches] == [8] * 25 + [3]
+    assert batches == positional_batches(203, 8, seed=0, epoch=0)
+    assert batches != positional_batches(203, 8, seed=0, epoch=1)
+    assert batches != positional_batches(203, 8, seed=1, epoch=0)
 
 
 def test_collate_right_pads() -> None:

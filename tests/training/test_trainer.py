@@ -26,6 +26,31 @@ def test_same_seed_same_loss_different_seed_different_loss(toy_records: list[Rec
     assert c.final_loss != a.final_loss
 
 
+def test_position_batching_trains_paired_mixes_in_the_same_batches(
+    toy_records: list[Record], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the ratio-1 side of a paired mix: every other record rewritten (here: made longer) in place
+    import biasinherit.training.trainer as trainer_module
+
+    rewritten = [r.model_copy(update={"response": r.response + " and so on" * (3 * (i % 2)), "source": "augmented"})
+                 if i % 2 else r for i, r in enumerate(toy_records)]
+    schedules: list[list[list[int]]] = []
+    for name in ("positional_batches", "length_grouped_batches"):
+        real = getattr(trainer_module, name)
+
+        def recording(*args, _real=real, **kwargs):  # type: ignore[no-untyped-def]
+            schedules.append(_real(*args, **kwargs))
+            return schedules[-1]
+
+        monkeypatch.setattr(trainer_module, name, recording)
+    for batching in ("position", "length"):
+        for mix in (toy_records, rewritten):
+            train_model(TrainConfig(batching=batching, **FAST), mix)
+    by_position, by_length = schedules[:2], schedules[2:]
+    assert by_position[0] == by_position[1]
+    assert by_length[0] != by_length[1]  # sorting by length regroups the rewritten records
+
+
 def test_saved_folder_loads_with_transformers(toy_records: list[Record], tmp_path: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

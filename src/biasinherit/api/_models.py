@@ -65,6 +65,7 @@ def train(
     mask_source: str = "lexicon",
     lambda_aug: float = 0.5,
     mu_cf: float = 1.0,
+    batching: str = "length",
     columns: Mapping[str, str] | None = None,
     split: str | None = None,
     out: str | Path | None = None,
@@ -96,7 +97,7 @@ def train(
         max_length=max_length, lora=lora, lora_r=lora_r, lora_alpha=lora_alpha,
         grad_accum_steps=grad_accum_steps, gradient_checkpointing=gradient_checkpointing, dtype=dtype,
         device=device, num_threads=threads, tag_original=tag_original, mask_replace_input=mask_replace_input,
-        mask_source=mask_source, lambda_aug=lambda_aug, mu_cf=mu_cf,
+        mask_source=mask_source, lambda_aug=lambda_aug, mu_cf=mu_cf, batching=batching,
     )
     if epochs is not None:
         options["epochs"] = epochs
@@ -247,7 +248,8 @@ def evaluate(
     ``metric``, ``value``, ``ci_low``, ``ci_high``, ``n``, ...). ``limit``: at most this many
     items per task, or per task name (``{"story": 40}``: the other tasks keep their size). Files
     (``results.csv``, ``results.json``, ``generations/``) are written only when ``out`` is given,
-    as ``lm_eval.simple_evaluate`` does."""
+    as ``lm_eval.simple_evaluate`` does. Compare models at one ``batch_size``: the rounding of a
+    forward pass depends on the batch's shape, and a near-tied greedy choice can flip with it."""
     import pandas as pd
 
     from biasinherit.tasks.evaluate import EvaluateConfig, evaluate_model

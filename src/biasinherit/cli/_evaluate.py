@@ -24,7 +24,8 @@ def evaluate(
     full: Annotated[bool, typer.Option("--full", help="all built-in items instead of the quick sample")] = False,
     seed: Annotated[int, seed_option("seed for item sampling, generation and bootstrap")] = 0,
     n_boot: Annotated[int, typer.Option(help="bootstrap resamples per metric", min=0, max=1_000_000)] = 200,
-    batch_size: Annotated[int, typer.Option(help="rows per forward pass (a row packs requests that share prefixes)",
+    batch_size: Annotated[int, typer.Option(help="rows per forward pass (a row packs requests that share prefixes); "
+                                                 "compare models at one batch size: its rounding can change greedy generations",
                                             min=1, max=MAX_BATCH)] = 32,
     threads: Annotated[Optional[int], typer.Option(
         help="torch CPU threads (1 is fastest for tiny models on a busy machine; default: torch's)",

@@ -47,6 +47,7 @@ def train(
         float, typer.Option("--lambda", "--lambda-aug", help=_HELP["lambda_aug"], max=1e6)
     ] = TrainConfig.model_fields["lambda_aug"].default,
     mu_cf: Annotated[float, typer.Option("--mu", "--mu-cf", help=_HELP["mu_cf"], max=1e6)] = TrainConfig.model_fields["mu_cf"].default,
+    batching: Annotated[str, typer.Option(help=_HELP["batching"] + " (length | position)")] = "length",
     column: Annotated[Optional[list[str]], COLUMN_OPTION] = None,
     split: Annotated[Optional[str], SPLIT_OPTION] = None,
 ) -> None:
@@ -69,7 +70,7 @@ def train(
             learning_rate=learning_rate, max_length=max_length, lora=lora, lora_r=lora_r, lora_alpha=lora_alpha,
             grad_accum_steps=grad_accum_steps, gradient_checkpointing=gradient_checkpointing, dtype=dtype,
             device=device, threads=threads, tag_original=tag_original, mask_replace_input=mask_replace_input,
-            mask_source=mask_source, lambda_aug=lambda_aug, mu_cf=mu_cf,
+            mask_source=mask_source, lambda_aug=lambda_aug, mu_cf=mu_cf, batching=batching,
             columns=parse_mapping(column, "--column") or None, split=split, out=out,
             progress=lambda step, total, loss: bar.update(task, completed=step, total=total, loss=loss))
     meta = result.metadata
