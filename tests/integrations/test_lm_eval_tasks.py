@@ -105,9 +105,21 @@ def test_an_earlier_export_is_replaced_anything_else_refused(tmp_path: Path) -> 
 def test_a_task_lm_eval_cannot_carry_is_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(BiasInheritError, match="task story cannot be exported to lm-eval: it samples"):
         write_lm_eval_tasks(tmp_path / "t", tasks=["story"])
-    with pytest.raises(BiasInheritError, match="limit must be >= 1"):
+    with pytest.raises(BiasInheritError, match="limit must be an integer >= 1"):
         write_lm_eval_tasks(tmp_path / "t", limit=0)
+    with pytest.raises(BiasInheritError, match="limit names 'story', which is not among the tasks run"):
+        write_lm_eval_tasks(tmp_path / "t", tasks=["coref"], limit={"story": 4})
     assert not (tmp_path / "t").exists()
+
+
+def test_a_per_task_limit_cuts_the_tasks_it_names(tmp_path: Path) -> None:
+    # the same items as evaluate --limit coref=2 (bias_qa keeps its quick size)
+    out = write_lm_eval_tasks(tmp_path / "t", tasks=["coref", "bias_qa"], limit={"coref": 2})
+    manifest = json.loads((out / MANIFEST).read_text())
+    quick = len(get_task("bias_qa").build_items(seed=0, full=False))
+    assert manifest["limit"] == {"coref": 2} and manifest["items"] == {"coref": 2, "bias_qa": quick} and quick > 2
+    readme = (out / "README.md").read_text()
+    assert "--seed 0 --limit coref=2" in readme and "the first 2 of coref" in readme
 
 
 def test_command_writes_the_folder_and_refuses_a_foreign_one(tmp_path: Path) -> None:
@@ -119,6 +131,11 @@ def test_command_writes_the_folder_and_refuses_a_foreign_one(tmp_path: Path) -> 
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(tmp_path / "t")
     assert json.loads((tmp_path / "t" / MANIFEST).read_text())["tasks"] == ["coref", "values"]
+    proc = run(str(tmp_path / "t"), "--tasks", "coref,values", "--limit", "values=3")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "t" / MANIFEST).read_text())["items"]["values"] == 3
+    proc = run(str(tmp_path / "t"), "--tasks", "coref", "--limit", "coref=x")
+    assert proc.returncode == 2 and "'coref=x' is not TASK=N" in proc.stderr
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "a.txt").write_text("")
     proc = run(str(tmp_path / "x"))

@@ -14,8 +14,8 @@ def lm_eval_tasks(
     dir: Annotated[Path, typer.Argument(help="the folder to write (new, empty, or an earlier export)")],
     tasks: Annotated[Optional[str], typer.Option(
         help="'all' or comma-separated task names (default: every task lm-eval can carry)")] = None,
-    limit: Annotated[Optional[int], typer.Option(help="at most this many items per task", min=1,
-                                                 max=10_000_000)] = None,
+    limit: Annotated[Optional[str], typer.Option(
+        help="at most this many items per task: N, or TASK=N,TASK=N (as biasinherit evaluate --limit)")] = None,
     full: Annotated[bool, typer.Option("--full", help="all built-in items instead of the quick sample")] = False,
     seed: Annotated[int, seed_option("seed for item sampling (as biasinherit evaluate --seed)")] = 0,
 ) -> None:
@@ -23,9 +23,10 @@ def lm_eval_tasks(
     import json
 
     from biasinherit.integrations.lm_eval_tasks import GROUP, MANIFEST, write_lm_eval_tasks
+    from biasinherit.tasks.base import parse_limit
 
     with as_flags(write_lm_eval_tasks, {"out_dir": "DIR"}):
-        out = write_lm_eval_tasks(dir, tasks=tasks, limit=limit, full=full, seed=seed)
+        out = write_lm_eval_tasks(dir, tasks=tasks, limit=parse_limit(limit), full=full, seed=seed)
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     con = console()
     con.print(f"wrote {len(manifest['tasks'])} tasks ({', '.join(manifest['tasks'])}) to {out}")

@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -39,29 +39,31 @@ FORMAT_VERSION = 1
 NOT_AN_EXPORT = "exists and is not an lm-eval task folder written by biasinherit; choose an empty or new folder"
 
 
-def write_lm_eval_tasks(out_dir: str | Path, tasks: str | Sequence[str] | None = None, limit: int | None = None,
-                        full: bool = False, seed: int = 0) -> Path:
+def write_lm_eval_tasks(out_dir: str | Path, tasks: str | Sequence[str] | None = None,
+                        limit: int | Mapping[str, int] | None = None, full: bool = False, seed: int = 0) -> Path:
     """Write the task folder; returns its path.
 
     ``tasks``: names (a list, or ``"all"`` / ``"a,b"``); None exports every task the harness can
-    carry. ``limit``, ``full`` and ``seed`` choose the items as ``biasinherit evaluate`` does
-    with the same options. The folder is written beside ``out_dir`` and renamed onto it, so an
+    carry. ``limit`` (one number, or per task name: ``{"coref": 72}``), ``full`` and ``seed``
+    choose the items as ``biasinherit evaluate`` does with the same options. The folder is written beside ``out_dir`` and renamed onto it, so an
     interrupted export leaves no half-written folder; an earlier export is replaced, anything
     else that is not empty is refused.
     """
     from biasinherit.integrations._task_requests import NotExportable, task_requests
+    from biasinherit.tasks.base import EvalSettings, check_limit
     from biasinherit.tasks.registry import TASK_NAMES, resolve_tasks
 
-    if limit is not None and limit < 1:
-        raise BiasInheritError(f"limit must be >= 1, got {limit}", field="limit")
-    out = _check_target(Path(out_dir))
     named = tasks is not None
     spec = "all" if tasks is None else tasks if isinstance(tasks, str) else ",".join(tasks)
     chosen = resolve_tasks(spec)
+    limit = check_limit(limit, "limit", [t.name for t in chosen])
+    settings = EvalSettings(seed=seed, full=full, limit=limit)
+    out = _check_target(Path(out_dir))
     exported, left_out = [], {}
     for task in chosen:
         items = task.build_items(seed=seed, full=full)
-        items = items[:limit] if limit is not None else items
+        n = settings.limit_for(task.name)
+        items = items[:n] if n is not None else items
         try:
             exported.append(task_requests(task, items, seed=seed))
         except NotExportable as exc:
@@ -79,7 +81,7 @@ def write_lm_eval_tasks(out_dir: str | Path, tasks: str | Sequence[str] | None =
         "items": {t.task: len(t.items) for t in exported},
         "seed": seed,
         "full": full,
-        "limit": limit,
+        "limit": dict(limit) if isinstance(limit, Mapping) else limit,
         "task_order": [n for n in TASK_NAMES if n in {t.task for t in exported}],
     }
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -219,13 +221,18 @@ def _utils_py(exported: Sequence[Any]) -> str:
 
 def _readme(manifest: dict[str, Any]) -> str:
     seed, full, limit = manifest["seed"], manifest["full"], manifest["limit"]
-    options = f" --seed {seed}" + (" --full" if full else "") + (f" --limit {limit}" if limit else "")
+    if isinstance(limit, dict):  # as the command line writes a per-task limit
+        limit_option = ",".join(f"{name}={n}" for name, n in limit.items())
+        cut = ", the first " + ", ".join(f"{n} of {name}" for name, n in limit.items())
+    else:
+        limit_option, cut = (str(limit), f", the first {limit} of each task") if limit else ("", "")
+    options = f" --seed {seed}" + (" --full" if full else "") + (f" --limit {limit_option}" if limit else "")
     rows = "\n".join(f"| `{TASK_PREFIX}{name}` | {manifest['items'][name]} |" for name in manifest["tasks"])
     left = "\n".join(f"- `{name}`: {why}" for name, why in manifest["left_out"].items()) or "- none"
     return f"""# biasinherit tasks for lm-evaluation-harness
 
 Written by `biasinherit lm-eval-tasks` (biasinherit {manifest['biasinherit']}; items of seed {seed}{
-', all template combinations' if full else ''}{f', the first {limit} of each task' if limit else ''}).
+', all template combinations' if full else ''}{cut}).
 
 | task | items |
 | --- | --- |
