@@ -14,8 +14,8 @@ merge moves log-likelihoods by more than 1e-5; see ``merge_for_scoring``).
 
 ``--after batch64`` scores the unmerged adapter again, with 64 rows a forward pass instead of
 32 (the same arithmetic in other batch shapes: what a larger batch would win, and whether greedy
-generations survive the different rounding). ``--after bf16`` casts the merged model to bfloat16 before scoring (on a CPU with AMX its matrix
-multiplies are several times float32's); ``--config FILE`` takes the cell from a study config
+generations survive the different rounding). ``--after bf16`` casts the merged model to bfloat16
+before scoring (on a CPU with AMX its matrix multiplies are several times float32's); ``--config FILE`` takes the cell from a study config
 (its model, schedule, data sizes, tasks, per-task limits and benchmarks; ``--bias-type`` picks the
 type), e.g. ``--config examples/real_six_types.toml --bias-type gender.stereotype``.
 
@@ -173,7 +173,7 @@ def main() -> None:
         texts.clear()
         t0 = time.perf_counter()
         after = model is not trained
-        batch_size = 64 if after and args.after == "batch64" else 32
+        rows_a_pass = {"batch_size": 64} if after and args.after == "batch64" else {}  # else the study's
         scored = merge_for_scoring(model) if after and args.after != "batch64" else model
         if after and args.after == "bf16":
             scored.model.to(torch.bfloat16)
@@ -181,10 +181,10 @@ def main() -> None:
             import cProfile
 
             profiler = cProfile.Profile()
-            rows, reps = profiler.runcall(evaluate_trained, scored, config, seed=0, batch_size=batch_size)
+            rows, reps = profiler.runcall(evaluate_trained, scored, config, seed=0, **rows_a_pass)
             profiler.dump_stats(profile)
         else:
-            rows, reps = evaluate_trained(scored, config, seed=0, batch_size=batch_size)
+            rows, reps = evaluate_trained(scored, config, seed=0, **rows_a_pass)
         return time.perf_counter() - t0, rows, reps, list(calls), list(texts)
 
     before_times, after_times = [], []

@@ -45,9 +45,10 @@ def write_lm_eval_tasks(out_dir: str | Path, tasks: str | Sequence[str] | None =
 
     ``tasks``: names (a list, or ``"all"`` / ``"a,b"``); None exports every task the harness can
     carry. ``limit`` (one number, or per task name: ``{"coref": 72}``), ``full`` and ``seed``
-    choose the items as ``biasinherit evaluate`` does with the same options. The folder is written beside ``out_dir`` and renamed onto it, so an
-    interrupted export leaves no half-written folder; an earlier export is replaced, anything
-    else that is not empty is refused.
+    choose the items as ``biasinherit evaluate`` does with the same options. The folder is
+    written beside ``out_dir`` and renamed onto it, so an interrupted export leaves no
+    half-written folder; an earlier export is replaced, anything else that is not empty is
+    refused.
     """
     from biasinherit.integrations._task_requests import NotExportable, task_requests
     from biasinherit.tasks.base import EvalSettings, check_limit

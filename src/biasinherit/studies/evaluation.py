@@ -48,13 +48,13 @@ def merge_for_scoring(trained: Any) -> Any:
 
 
 def evaluate_trained(trained: Any, config: StudyConfig, *, seed: int, seconds: dict[str, float] | None = None,
-                     batch_size: int = 32) -> tuple[list[dict[str, Any]], dict[str, list[float | None]]]:
+                     batch_size: int | None = None) -> tuple[list[dict[str, Any]], dict[str, list[float | None]]]:
     """Rows ``task, metric, kind, value, ci_low, ci_high, n, ...``, and each metric's bootstrap
     replicates (``"task|metric" -> values``, 6 significant digits, NaN as None). Every cell
     resamples the same items, so a study can pair replicates across cells. ``seconds``, when
     given, receives each task's (and benchmark's) time. ``batch_size``: rows per forward pass
-    (every cell of a study uses the default: greedy generations can change with the batch's shape,
-    see ``benchmarks/real_cell_cost.py --after batch64``)."""
+    (None: the backend's default, which every cell of a study uses: greedy generations can change
+    with the batch's shape, see ``benchmarks/real_cell_cost.py --after batch64``)."""
     from biasinherit.models.backend import HFBackend
     from biasinherit.tasks.base import EvalSettings
     from biasinherit.tasks.registry import resolve_tasks
@@ -63,7 +63,7 @@ def evaluate_trained(trained: Any, config: StudyConfig, *, seed: int, seconds: d
     meta = trained.metadata
     backend = HFBackend(trained.model, trained.tokenizer, name=f"study-cell-seed{seed}",
                         eval_prefix=meta.eval_prefix, add_bos=bool(meta.add_bos),
-                        metadata=meta.model_dump(), batch_size=batch_size)
+                        metadata=meta.model_dump(), **({} if batch_size is None else {"batch_size": batch_size}))
     tasks = resolve_tasks(",".join(config.tasks.names))
     # the task data is the same for every cell (seed 0); the cell's seed varies training only
     settings = EvalSettings(seed=0, full=config.tasks.full, limit=config.tasks.limit,
